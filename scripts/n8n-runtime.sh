@@ -30,6 +30,17 @@ N8N_BIN="$N8N_PREFIX/node_modules/n8n/bin/n8n"
 MARKER="$DIR/installed.env"
 EXPECT="RUNTIME_FORMAT=$RUNTIME_FORMAT N8N_VERSION=$N8N_VERSION NODE_SPEC=$NODE_SPEC"
 
+# When called from `npm run ...` (e.g. in this repo, whose .npmrc says ignore-scripts=true), npm exports
+# its resolved config as npm_config_* variables; those would leak into our own npm calls (ignore-scripts,
+# local-prefix=<repo>, nodedir=/usr). Keep only what says where/how to reach the registry.
+while IFS= read -r var; do
+  case "${var,,}" in
+    npm_config_registry | npm_config_cache | npm_config_cafile | npm_config_userconfig | npm_config_globalconfig \
+      | npm_config_proxy | npm_config_https_proxy | npm_config_noproxy | npm_config_strict_ssl) ;;
+    npm_config_* | npm_package_* | npm_lifecycle_* | npm_command | npm_execpath | npm_node_execpath) unset "$var" ;;
+  esac
+done < <(compgen -e)
+
 log() { printf '[n8n-runtime] %s\n' "$*" >&2; }
 die() { printf '[n8n-runtime] ERROR: %s\n' "$*" >&2; exit 1; }
 
@@ -55,13 +66,38 @@ print_env() {
 npm24() {
   PATH="$NODE_PKG_DIR/bin:$PATH" \
     npm_config_nodedir="$NODE_PKG_DIR" \
+    npm_config_ignore_scripts="${npm_config_ignore_scripts:-false}" \
     npm_config_yes=true \
     npm_config_fund=false \
     npm_config_audit=false \
     npm_config_update_notifier=false \
-    npm_config_build_from_source=true \
     npm_config_loglevel="${N8N_RUNTIME_NPM_LOGLEVEL:-warn}" \
     npm "$@"
+}
+
+# Load a native module from n8n's own folder under Node 24 and exercise it.
+native_loads() {
+  local mod="$1"
+  "$NODE24" - "$N8N_PREFIX/node_modules/n8n/package.json" "$mod" <<'JS'
+const { createRequire } = require('module');
+const [from, mod] = process.argv.slice(2);
+const req = createRequire(from);
+if (mod === 'sqlite3') {
+  const sqlite3 = req('sqlite3');
+  const db = new sqlite3.Database(':memory:');
+  db.get('select sqlite_version() as v', (err, row) => {
+    if (err) { console.error(err.message); process.exit(1); }
+    db.close(() => process.exit(0));
+  });
+} else if (mod === 'isolated-vm') {
+  const ivm = req('isolated-vm');
+  const isolate = new ivm.Isolate({ memoryLimit: 16 });
+  const r = isolate.compileScriptSync('6 * 7').runSync(isolate.createContextSync());
+  process.exit(r === 42 ? 0 : 1);
+} else {
+  req(mod);
+}
+JS
 }
 
 install_runtime() {
@@ -87,46 +123,25 @@ install_runtime() {
 
   # 2. n8n itself, without running any install scripts (several try to download binaries).
   printf '{ "name": "n8n-runtime", "private": true }\n' >"$N8N_PREFIX/package.json"
-  (cd "$N8N_PREFIX" && npm24 install --ignore-scripts "n8n@$N8N_VERSION" >&2) \
+  (cd "$N8N_PREFIX" && npm_config_ignore_scripts=true npm24 install "n8n@$N8N_VERSION" >&2) \
     || die "npm install n8n@$N8N_VERSION failed"
   t2=$(date +%s)
   log "n8n@$N8N_VERSION installed ($((t2 - t1)) s)"
 
-  # 3. Build the native modules n8n needs at start-up against Node 24's headers.
+  # 3. Native modules n8n loads at start-up. --ignore-scripts skipped their builds; each one that
+  #    does not load under Node 24 (sqlite3 ships no binary) is rebuilt against Node 24's headers.
+  #    isolated-vm (the 2.x expression engine) ships a Node 24 prebuild (abi137) and normally loads as is.
   local mod
   for mod in $NATIVE_MODULES; do
-    if [[ -d "$N8N_PREFIX/node_modules/$mod" ]] || compgen -G "$N8N_PREFIX/node_modules/*/node_modules/$mod" >/dev/null \
-      || compgen -G "$N8N_PREFIX/node_modules/@*/*/node_modules/$mod" >/dev/null; then
-      log "rebuilding $mod for Node.js $node_version"
-      (cd "$N8N_PREFIX" && npm24 rebuild "$mod" >&2) || die "npm rebuild $mod failed"
-    else
-      log "($mod not in the tree; skipped)"
+    if native_loads "$mod" 2>/dev/null; then
+      log "$mod loads under Node.js $node_version as installed"
+      continue
     fi
+    log "rebuilding $mod against Node.js $node_version headers"
+    (cd "$N8N_PREFIX" && npm_config_build_from_source=true npm24 rebuild "$mod" >&2) || die "npm rebuild $mod failed"
+    native_loads "$mod" || die "$mod still does not load under Node.js $node_version after rebuilding"
+    log "$mod rebuilt and loads"
   done
-  # Prove they load under Node 24.
-  (cd "$N8N_PREFIX/node_modules/n8n" && "$NODE24" -e '
-    const sqlite3 = require("sqlite3");
-    const db = new sqlite3.Database(":memory:");
-    db.get("select sqlite_version() as v", (err, row) => {
-      if (err) { console.error(err); process.exit(1); }
-      console.error("[n8n-runtime] sqlite3 loads under Node " + process.version + ", sqlite " + row.v);
-      db.close();
-    });
-  ') || die "sqlite3 does not load under Node.js 24"
-  if [[ " $NATIVE_MODULES " == *" isolated-vm "* ]]; then
-    (cd "$N8N_PREFIX/node_modules/n8n" && "$NODE24" -e '
-      let ivm;
-      const { createRequire } = require("module");
-      for (const from of [__filename, require.resolve("@n8n/expression-runtime/package.json")]) {
-        try { ivm = createRequire(from)("isolated-vm"); break; } catch (e) { if (e.code !== "MODULE_NOT_FOUND") throw e; }
-      }
-      if (!ivm) { console.error("[n8n-runtime] isolated-vm not resolvable (skipped)"); process.exit(0); }
-      const isolate = new ivm.Isolate({ memoryLimit: 16 });
-      const r = isolate.compileScriptSync("6 * 7").runSync(isolate.createContextSync());
-      if (r !== 42) process.exit(1);
-      console.error("[n8n-runtime] isolated-vm loads under Node " + process.version);
-    ' -- ) || die "isolated-vm does not load under Node.js 24"
-  fi
 
   # 4. The real check: n8n runs.
   local version

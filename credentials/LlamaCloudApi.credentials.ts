@@ -1,0 +1,90 @@
+import type {
+	IAuthenticateGeneric,
+	Icon,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+} from 'n8n-workflow';
+
+/**
+ * API key credential for LlamaCloud. The region decides the API host; "Custom" exists for
+ * self-hosted/BYOC deployments and for local stand-ins such as this package's sandbox.
+ */
+export class LlamaCloudApi implements ICredentialType {
+	name = 'llamaCloudApi';
+
+	displayName = 'LlamaCloud API';
+
+	icon: Icon = {
+		light: 'file:../nodes/LlamaCloudChat/llamacloud.svg',
+		dark: 'file:../nodes/LlamaCloudChat/llamacloud.dark.svg',
+	};
+
+	documentationUrl = 'https://developers.llamaindex.ai/python/cloud/general/api_key/';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			required: true,
+			default: '',
+			placeholder: 'llx-...',
+			description: 'Create one in LlamaCloud under API Keys. It is sent as a Bearer token.',
+		},
+		{
+			displayName: 'Region',
+			name: 'region',
+			type: 'options',
+			options: [
+				{
+					name: 'North America',
+					value: 'na',
+					description: 'https://api.cloud.llamaindex.ai',
+				},
+				{
+					name: 'Europe',
+					value: 'eu',
+					description: 'https://api.cloud.eu.llamaindex.ai',
+				},
+				{
+					name: 'Custom',
+					value: 'custom',
+					description: 'Self-hosted LlamaCloud or another API base URL',
+				},
+			],
+			default: 'na',
+			description: 'Where your LlamaCloud organization lives. A key only works in the region it was created in.',
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			required: true,
+			default: '',
+			placeholder: 'https://llamacloud.example.com',
+			description: 'Scheme and host of the API, without /api/v1',
+			displayOptions: { show: { region: ['custom'] } },
+		},
+	];
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			headers: {
+				Authorization: '=Bearer {{$credentials.apiKey}}',
+			},
+		},
+	};
+
+	// Listing projects is the cheapest call every valid key may make (the official LlamaCloud node uses it too).
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL:
+				'={{ $credentials.region === "custom" ? $credentials.baseUrl : ($credentials.region === "eu" ? "https://api.cloud.eu.llamaindex.ai" : "https://api.cloud.llamaindex.ai") }}',
+			url: '/api/v1/projects',
+			method: 'GET',
+		},
+	};
+}

@@ -1,0 +1,33 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import * as ask from './ask.operation';
+import * as send from './send.operation';
+
+export { ask, send };
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { resource: ['message'] } },
+		options: [
+			{
+				name: 'Ask',
+				value: 'ask',
+				description: 'Ask your indexes a question in one step: creates a session, sends the question, returns the answer',
+				action: 'Ask a question',
+			},
+			{
+				name: 'Send',
+				value: 'send',
+				description: 'Send a message in an existing session and get the answer',
+				action: 'Send a message',
+			},
+		],
+		default: 'ask',
+	},
+	...ask.description,
+	...send.description,
+];

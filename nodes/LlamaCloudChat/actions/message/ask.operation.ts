@@ -1,0 +1,106 @@
+import {
+	NodeApiError,
+	NodeOperationError,
+	updateDisplayOptions,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type JsonObject,
+} from 'n8n-workflow';
+
+import { runChatTurn, turnOutput } from '../../helpers/chatTurn';
+import { scopeQuery } from '../../helpers/scope';
+import { sessionPath } from '../../helpers/session';
+import { parseIndexIds, validatePrompt } from '../../helpers/validation';
+import { llamaCloudRequest } from '../../transport';
+import { indexIdsProperty, scopeProperties } from '../common.descriptions';
+import { messageOptions, readMessageOptions } from './options';
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'Prompt',
+		name: 'prompt',
+		type: 'string',
+		typeOptions: { rows: 3 },
+		required: true,
+		// Works as-is behind n8n's Chat Trigger and when an AI Agent calls this node as a tool.
+		default: '={{ $json.chatInput }}',
+		placeholder: 'What were the main findings in Q3?',
+		description:
+			'The question to answer from the indexes, at most 1000 characters. As an AI Agent tool, map it with $fromAI("prompt").',
+	},
+	{
+		...indexIdsProperty,
+		required: true,
+		description: `${indexIdsProperty.description} The new session is bound to them.`,
+	},
+	...scopeProperties,
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Delete Session After Answer',
+				name: 'deleteSession',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to delete the session once the answer is read, for one-shot questions that need no follow-up',
+			},
+			...messageOptions,
+		],
+	},
+];
+
+const displayOptions = { show: { resource: ['message'], operation: ['ask'] } };
+
+export const description = updateDisplayOptions(displayOptions, properties);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+	const node = this.getNode();
+	const prompt = validatePrompt(node, this.getNodeParameter('prompt', itemIndex, ''), itemIndex);
+	const indexIds = parseIndexIds(node, this.getNodeParameter('indexIds', itemIndex, []), itemIndex);
+	if (indexIds.length === 0) {
+		throw new NodeOperationError(node, 'Indexes: choose at least one index to ask', {
+			itemIndex,
+			description: 'Pick indexes from the list, or map their IDs, e.g. {{ ["idx-abc123"] }}.',
+		});
+	}
+	const options = readMessageOptions(this, itemIndex);
+	const deleteSession = this.getNodeParameter('options.deleteSession', itemIndex, false) as boolean;
+	const qs = scopeQuery(this, itemIndex);
+
+	const session = await llamaCloudRequest(this, 'POST', '/api/v1/chat', { qs, body: { index_ids: indexIds }, itemIndex });
+	const sessionId = String(session.session_id);
+	let json: IDataObject;
+	try {
+		const result = await runChatTurn(this, {
+			sessionId,
+			prompt,
+			indexIds,
+			qs,
+			itemIndex,
+			idleTimeoutMs: options.idleTimeoutMs,
+			keepEvents: options.includeEvents,
+			requireAllIndexes: options.requireAllIndexes,
+		});
+		json = turnOutput(sessionId, result, { ...options, prompt, indexIds });
+	} catch (error) {
+		// Say which session the failed question lives in, so nothing is lost.
+		const nodeError =
+			error instanceof NodeOperationError
+				? error
+				: new NodeApiError(node, error as JsonObject, { itemIndex });
+		nodeError.context.session_id = sessionId;
+		nodeError.description = `${nodeError.description ?? ''} The question was asked in session ${sessionId}.`.trim();
+		throw nodeError;
+	}
+	if (deleteSession) {
+		await llamaCloudRequest(this, 'DELETE', sessionPath(sessionId), { qs, itemIndex });
+		json.session_deleted = true;
+	}
+	return [{ json, pairedItem: { item: itemIndex } }];
+}

@@ -1,0 +1,57 @@
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+
+import { requestOptions } from '../common.descriptions';
+
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
+
+/** Options of the operations that send a message (Send and Ask). */
+export const messageOptions: INodeProperties[] = [
+	{
+		displayName: 'Include Raw Events',
+		name: 'includeEvents',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to add every streamed event of the turn, in order (`events`)',
+	},
+	{
+		displayName: 'Require All Indexes',
+		name: 'requireAllIndexes',
+		type: 'boolean',
+		default: false,
+		description: 'Whether LlamaCloud should fail the turn when any of the indexes cannot be queried. Sent only when set (newer API revisions).',
+	},
+	{
+		displayName: 'Simplify',
+		name: 'simplify',
+		type: 'boolean',
+		default: true,
+		description: 'Whether to return only the answer, citations and usage instead of also the prompt, indexes, reasoning and stop event',
+	},
+	{
+		displayName: 'Stream Idle Timeout (Ms)',
+		name: 'streamIdleTimeout',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+		description: 'Fail when LlamaCloud sends nothing for this long while the answer streams, in milliseconds',
+	},
+	...requestOptions,
+];
+
+export interface MessageOptions {
+	includeEvents: boolean;
+	simplify: boolean;
+	idleTimeoutMs: number;
+	requireAllIndexes?: boolean;
+}
+
+export function readMessageOptions(context: IExecuteFunctions, itemIndex: number): MessageOptions {
+	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const idle = Number(options.streamIdleTimeout ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS);
+	return {
+		includeEvents: options.includeEvents === true,
+		simplify: options.simplify !== false,
+		idleTimeoutMs: Number.isFinite(idle) && idle > 0 ? idle : DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+		requireAllIndexes: typeof options.requireAllIndexes === 'boolean' ? options.requireAllIndexes : undefined,
+	};
+}

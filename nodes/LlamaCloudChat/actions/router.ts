@@ -1,0 +1,89 @@
+import {
+	NodeApiError,
+	NodeOperationError,
+	sleep,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+} from 'n8n-workflow';
+
+import * as message from './message/Message.resource';
+import type { LlamaCloudChatType } from './node.type';
+import * as session from './session/Session.resource';
+
+export type OperationExecute = (this: IExecuteFunctions, itemIndex: number) => Promise<INodeExecutionData[]>;
+
+/** Resource → operation → module; the modules also export their descriptions, hence the lookup helper. */
+const resources: Record<string, Record<string, unknown>> = { session, message };
+
+function executorOf(resource: string, operation: string): OperationExecute | undefined {
+	const module = resources[resource]?.[operation] as { execute?: OperationExecute } | undefined;
+	return module?.execute;
+}
+
+function errorItem(error: NodeApiError | NodeOperationError, itemIndex: number): INodeExecutionData {
+	const json: IDataObject = { error: error.message };
+	if (error.description) json.description = error.description;
+	if (error instanceof NodeApiError && error.httpCode) json.httpCode = error.httpCode;
+	return { json, pairedItem: { item: itemIndex } };
+}
+
+function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
+	if (error instanceof NodeApiError || error instanceof NodeOperationError) {
+		error.context.itemIndex ??= itemIndex;
+		return error;
+	}
+	return new NodeOperationError(context.getNode(), error as Error, { itemIndex });
+}
+
+/**
+ * Runs the chosen operation once per input item, `Items per Batch` at a time, and returns the
+ * results in input order. A failed item becomes an error item under "Continue On Fail";
+ * otherwise the first failure (by input order) stops the node.
+ */
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = this.getInputData();
+	const resource = this.getNodeParameter<LlamaCloudChatType>('resource', 0);
+	const operation = this.getNodeParameter('operation', 0) as string;
+	const run = executorOf(resource, operation);
+	if (!run) {
+		throw new NodeOperationError(this.getNode(), `The operation "${operation}" is not supported for "${resource}"`);
+	}
+
+	const batching = this.getNodeParameter('options.batching.batch', 0, {}) as IDataObject;
+	const batchSize = Math.max(1, Math.floor(Number(batching.batchSize ?? 1)) || 1);
+	const batchInterval = Math.max(0, Number(batching.batchInterval ?? 0) || 0);
+	const continueOnFail = this.continueOnFail();
+
+	const results: INodeExecutionData[][] = new Array(items.length);
+	const failures = new Map<number, NodeApiError | NodeOperationError>();
+	const runItem = async (itemIndex: number) => {
+		try {
+			results[itemIndex] = await run.call(this, itemIndex);
+		} catch (error) {
+			const nodeError = asNodeError(this, error, itemIndex);
+			if (!continueOnFail) failures.set(itemIndex, nodeError);
+			results[itemIndex] = [errorItem(nodeError, itemIndex)];
+		}
+	};
+
+	if (batchInterval > 0) {
+		// Waves with a pause between them, as in n8n's HTTP Request node.
+		for (let start = 0; start < items.length && failures.size === 0; start += batchSize) {
+			if (start > 0) await sleep(batchInterval);
+			const wave = [];
+			for (let index = start; index < Math.min(start + batchSize, items.length); index++) wave.push(runItem(index));
+			await Promise.all(wave);
+		}
+	} else {
+		// A sliding window keeps `batchSize` requests in flight without waiting for the slowest of a wave.
+		let next = 0;
+		const worker = async () => {
+			while (next < items.length && failures.size === 0) await runItem(next++);
+		};
+		await Promise.all(Array.from({ length: Math.min(batchSize, items.length) }, worker));
+	}
+
+	if (failures.size > 0) throw failures.get(Math.min(...failures.keys()));
+	return [results.flat()];
+}

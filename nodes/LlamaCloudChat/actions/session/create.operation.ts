@@ -1,0 +1,33 @@
+import {
+	updateDisplayOptions,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+} from 'n8n-workflow';
+
+import { scopeQuery } from '../../helpers/scope';
+import { parseIndexIds } from '../../helpers/validation';
+import { llamaCloudRequest } from '../../transport';
+import { indexIdsProperty, requestOptionsCollection, scopeProperties } from '../common.descriptions';
+
+const properties: INodeProperties[] = [
+	{
+		...indexIdsProperty,
+		description: `${indexIdsProperty.description} Leave empty for an unbound session whose indexes are chosen per message. The set is locked after the first message.`,
+	},
+	...scopeProperties,
+	requestOptionsCollection,
+];
+
+const displayOptions = { show: { resource: ['session'], operation: ['create'] } };
+
+export const description = updateDisplayOptions(displayOptions, properties);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+	const indexIds = parseIndexIds(this.getNode(), this.getNodeParameter('indexIds', itemIndex, []), itemIndex);
+	const qs = scopeQuery(this, itemIndex);
+	// An unbound session is created by leaving `index_ids` out (n8n sends no body for `{}`).
+	const body = indexIds.length > 0 ? { index_ids: indexIds } : {};
+	const session = await llamaCloudRequest(this, 'POST', '/api/v1/chat', { qs, body, itemIndex });
+	return [{ json: session, pairedItem: { item: itemIndex } }];
+}

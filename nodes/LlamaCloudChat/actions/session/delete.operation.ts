@@ -1,0 +1,23 @@
+import {
+	updateDisplayOptions,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+} from 'n8n-workflow';
+
+import { scopeQuery } from '../../helpers/scope';
+import { sessionIdOf, sessionPath } from '../../helpers/session';
+import { llamaCloudRequest } from '../../transport';
+import { requestOptionsCollection, scopeProperties, sessionIdProperty } from '../common.descriptions';
+
+const properties: INodeProperties[] = [sessionIdProperty, ...scopeProperties, requestOptionsCollection];
+
+const displayOptions = { show: { resource: ['session'], operation: ['delete'] } };
+
+export const description = updateDisplayOptions(displayOptions, properties);
+
+export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
+	const sessionId = sessionIdOf(this, itemIndex);
+	await llamaCloudRequest(this, 'DELETE', sessionPath(sessionId), { qs: scopeQuery(this, itemIndex), itemIndex });
+	return [{ json: { deleted: true, session_id: sessionId }, pairedItem: { item: itemIndex } }];
+}

@@ -1,0 +1,122 @@
+import { NodeApiError, sleepWithAbort, type IDataObject, type IExecuteFunctions, type JsonObject } from 'n8n-workflow';
+
+import { llamaCloudStream } from '../transport';
+import { sessionPath } from './session';
+import { SseParser } from './sse';
+import { TurnCollector, chatEventOf, type TurnResult } from './turn';
+
+export interface ChatTurnRequest {
+	sessionId: string;
+	prompt: string;
+	indexIds: string[];
+	qs: IDataObject;
+	itemIndex: number;
+	/** Fail when no byte arrives for this long while the answer streams. */
+	idleTimeoutMs: number;
+	keepEvents: boolean;
+	requireAllIndexes?: boolean;
+}
+
+const IDLE: unique symbol = Symbol('idle');
+
+/**
+ * Sends one chat turn and reads its Server-Sent Events as they arrive, keeping memory flat however
+ * long the answer. The POST is never repeated once LlamaCloud started answering (see transport/retry).
+ */
+export async function runChatTurn(context: IExecuteFunctions, request: ChatTurnRequest): Promise<TurnResult> {
+	const node = context.getNode();
+	const body: IDataObject = { index_ids: request.indexIds, prompt: request.prompt };
+	if (request.requireAllIndexes !== undefined) body.require_all_indexes = request.requireAllIndexes;
+	const stream = await llamaCloudStream(context, sessionPath(request.sessionId, '/messages/stream'), {
+		qs: request.qs,
+		body,
+		itemIndex: request.itemIndex,
+	});
+
+	const parser = new SseParser();
+	const collector = new TurnCollector(request.keepEvents);
+	const iterator = stream[Symbol.asyncIterator]();
+	const streamError = (message: string, description: string) =>
+		new NodeApiError(node, { session_id: request.sessionId }, { message, description, itemIndex: request.itemIndex });
+
+	try {
+		for (;;) {
+			const idle = new AbortController();
+			let next: IteratorResult<Uint8Array | string> | typeof IDLE;
+			try {
+				next = await Promise.race([
+					iterator.next(),
+					sleepWithAbort(request.idleTimeoutMs, idle.signal).then(
+						(): typeof IDLE => IDLE,
+						(): typeof IDLE => IDLE,
+					),
+				]);
+			} finally {
+				// Always cancel the idle timer so it cannot keep the process alive.
+				idle.abort();
+			}
+			if (next === IDLE) {
+				throw streamError(
+					`LlamaCloud stopped sending the answer for ${Math.round(request.idleTimeoutMs / 1000)} s`,
+					`The turn in session ${request.sessionId} may still finish on LlamaCloud: check it with Session → Get before asking again, or raise the 'Stream Idle Timeout' option.`,
+				);
+			}
+			if (next.done) break;
+			for (const message of parser.push(next.value)) {
+				const event = chatEventOf(message);
+				if (event) collector.add(event);
+			}
+		}
+	} catch (error) {
+		stream.destroy();
+		if (error instanceof NodeApiError) throw new NodeApiError(node, error as unknown as JsonObject);
+		throw streamError(
+			`The connection broke while LlamaCloud was answering (${(error as Error).message})`,
+			`The message was not sent again, to avoid a duplicate turn. Check session ${request.sessionId} with Session → Get, then send the message again if it is missing.`,
+		);
+	}
+	for (const message of parser.end()) {
+		const event = chatEventOf(message);
+		if (event) collector.add(event);
+	}
+
+	const result = collector.result();
+	if (result.is_error) {
+		throw new NodeApiError(node, { session_id: request.sessionId, error: result.error }, {
+			message: `LlamaCloud could not answer: ${result.error}`,
+			description: `The turn failed inside LlamaCloud (session ${request.sessionId}). Check that the indexes exist and are synced, then try again.`,
+			itemIndex: request.itemIndex,
+		});
+	}
+	if (!result.complete) {
+		throw streamError(
+			'The answer stream ended before LlamaCloud finished the turn',
+			`No closing "stop" event arrived, so the answer (${result.answer.length} characters so far) may be incomplete. The message was not sent again; check session ${request.sessionId} with Session → Get.`,
+		);
+	}
+	return result;
+}
+
+/** The node's output for a turn: the essentials by default, everything on request. */
+export function turnOutput(
+	sessionId: string,
+	result: TurnResult,
+	options: { simplify: boolean; includeEvents: boolean; prompt: string; indexIds: string[] },
+): IDataObject {
+	const output: IDataObject = {
+		session_id: sessionId,
+		answer: result.answer,
+		citations: result.citations,
+		usage: result.usage,
+		is_error: result.is_error,
+	};
+	if (!options.simplify) {
+		output.prompt = options.prompt;
+		output.index_ids = options.indexIds;
+		output.thinking = result.thinking;
+		output.error = result.error;
+		output.stop = result.stop;
+	}
+	if (options.includeEvents) output.events = result.events;
+	return output;
+}

@@ -1,0 +1,148 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import type { SseMessage } from './sse';
+
+/** One chat event as LlamaCloud streams it (`user_input`, `text_delta`, `tool_call`, `stop`, ...). */
+export type ChatEvent = IDataObject & { type?: string };
+
+export interface Citation extends IDataObject {
+	call_id: string | null;
+	tool: string | null;
+	arguments: IDataObject | null;
+	result: IDataObject[keyof IDataObject];
+}
+
+export interface TurnResult {
+	answer: string;
+	thinking: string;
+	citations: Citation[];
+	usage: IDataObject | null;
+	is_error: boolean;
+	error: string | null;
+	/** A `stop` event arrived: the turn finished (successfully or not). */
+	complete: boolean;
+	stop: IDataObject | null;
+	events: ChatEvent[];
+}
+
+/** Turns SSE messages into chat events: JSON `data`, type from the payload or else the `event:` field. */
+export function chatEventOf(message: SseMessage): ChatEvent | undefined {
+	const data = message.data.trim();
+	if (data === '' || data === '[DONE]') return undefined;
+	let payload: unknown;
+	try {
+		payload = JSON.parse(data);
+	} catch {
+		// Not JSON: keep it visible rather than dropping it.
+		return { type: message.event ?? 'message', data: message.data };
+	}
+	if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
+		return { type: message.event ?? 'message', data: payload as IDataObject[keyof IDataObject] };
+	}
+	const event = payload as ChatEvent;
+	if (typeof event.type !== 'string' && message.event) return { ...event, type: message.event };
+	return event;
+}
+
+/**
+ * Builds a turn's answer from its events, as LlamaCloud's docs advise: the complete `text` blocks
+ * when there are any, else the concatenated `text_delta`s; tool calls and results become citations.
+ * Unknown event types pass through untouched.
+ */
+export class TurnCollector {
+	private readonly textBlocks: string[] = [];
+
+	private readonly textDeltas: string[] = [];
+
+	private readonly thinkingBlocks: string[] = [];
+
+	private readonly thinkingDeltas: string[] = [];
+
+	private readonly citations = new Map<string, Citation>();
+
+	private readonly orphanResults: Citation[] = [];
+
+	private readonly events: ChatEvent[] = [];
+
+	private stop: IDataObject | null = null;
+
+	private errorFrame: string | null = null;
+
+	constructor(private readonly keepEvents: boolean) {}
+
+	add(event: ChatEvent): void {
+		if (this.keepEvents) this.events.push(event);
+		const content = typeof event.content === 'string' ? event.content : '';
+		switch (event.type) {
+			case 'text':
+				this.textBlocks.push(content);
+				break;
+			case 'text_delta':
+				this.textDeltas.push(content);
+				break;
+			case 'thinking':
+				this.thinkingBlocks.push(content);
+				break;
+			case 'thinking_delta':
+				this.thinkingDeltas.push(content);
+				break;
+			case 'tool_call': {
+				const callId = typeof event.call_id === 'string' ? event.call_id : `call-${this.citations.size}`;
+				this.citations.set(callId, {
+					call_id: callId,
+					tool: typeof event.name === 'string' ? event.name : null,
+					arguments: (event.arguments as IDataObject) ?? null,
+					result: null,
+				});
+				break;
+			}
+			case 'tool_result': {
+				const callId = typeof event.call_id === 'string' ? event.call_id : null;
+				const citation = callId ? this.citations.get(callId) : undefined;
+				const extra = event.image_attachment ? { image_attachment: event.image_attachment } : {};
+				if (citation) Object.assign(citation, { result: (event.result as Citation['result']) ?? null }, extra);
+				else
+					this.orphanResults.push({
+						call_id: callId,
+						tool: typeof event.name === 'string' ? event.name : null,
+						arguments: null,
+						result: (event.result as Citation['result']) ?? null,
+						...extra,
+					});
+				break;
+			}
+			case 'stop':
+				this.stop = event;
+				break;
+			case 'error':
+				this.errorFrame =
+					typeof event.error === 'string'
+						? event.error
+						: typeof event.detail === 'string'
+							? event.detail
+							: typeof event.message === 'string'
+								? event.message
+								: JSON.stringify(event);
+				break;
+			default:
+				break;
+		}
+	}
+
+	result(): TurnResult {
+		const stop = this.stop;
+		const stopError = stop && typeof stop.error === 'string' && stop.error !== '' ? stop.error : null;
+		const isError = stop?.is_error === true || this.errorFrame !== null;
+		return {
+			answer: this.textBlocks.length > 0 ? this.textBlocks.join('\n\n') : this.textDeltas.join(''),
+			thinking: this.thinkingBlocks.length > 0 ? this.thinkingBlocks.join('\n\n') : this.thinkingDeltas.join(''),
+			citations: [...this.citations.values(), ...this.orphanResults],
+			usage: (stop?.usage as IDataObject) ?? null,
+			is_error: isError,
+			error: stopError ?? this.errorFrame ?? (isError ? 'LlamaCloud reported an error without details' : null),
+			complete: stop !== null,
+			stop,
+			events: this.events,
+		};
+	}
+}

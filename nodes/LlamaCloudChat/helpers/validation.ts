@@ -1,0 +1,100 @@
+import { NodeOperationError, type INode } from 'n8n-workflow';
+
+export const MAX_INDEXES_PER_SESSION = 10;
+export const MAX_PROMPT_LENGTH = 1000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Index and session IDs are opaque (docs use `idx-abc123`, real ones are UUIDs). Reject only what
+// can never be an ID: whitespace, separators, path characters, control characters.
+const OPAQUE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:~-]{0,127}$/;
+
+function describe(value: unknown): string {
+	if (value === null) return 'null';
+	if (Array.isArray(value)) return 'a list';
+	if (typeof value === 'string') return `"${value.length > 40 ? value.slice(0, 40) + '…' : value}"`;
+	return `a ${typeof value}`;
+}
+
+/** An optional UUID from a resource locator: '' means "not set". */
+export function optionalUuid(node: INode, field: string, value: unknown, itemIndex: number): string | undefined {
+	if (value === undefined || value === null || value === '') return undefined;
+	if (typeof value !== 'string' || !UUID.test(value.trim())) {
+		throw new NodeOperationError(node, `${field} must be a UUID, got ${describe(value)}`, {
+			itemIndex,
+			description: `Pick the ${field.toLowerCase()} from the list, paste its ID (like 2f0e1a2b-0000-4000-8000-000000000001), or leave it empty to use the API key's default.`,
+		});
+	}
+	return value.trim();
+}
+
+/** A required opaque ID such as a session ID. */
+export function requiredId(node: INode, field: string, value: unknown, itemIndex: number): string {
+	const text = typeof value === 'number' ? String(value) : value;
+	if (typeof text !== 'string' || text.trim() === '') {
+		throw new NodeOperationError(node, `${field} is required, got ${describe(value)}`, {
+			itemIndex,
+			description: `Choose the ${field.toLowerCase()} from the list or map it from a previous node, e.g. {{ $json.session_id }}.`,
+		});
+	}
+	if (!OPAQUE_ID.test(text.trim())) {
+		throw new NodeOperationError(node, `${field} ${describe(value)} is not a valid ID`, {
+			itemIndex,
+			description: 'IDs contain only letters, digits, "-", "_", ".", ":" or "~" and no spaces.',
+		});
+	}
+	return text.trim();
+}
+
+/**
+ * Index IDs from the multi-select, an expression array, or a comma/newline separated string.
+ * Duplicates are dropped (order kept) so that a mapped list does not trip the 10-index limit.
+ */
+export function parseIndexIds(node: INode, value: unknown, itemIndex: number): string[] {
+	const fail = (message: string, description: string) =>
+		new NodeOperationError(node, message, { itemIndex, description });
+	const pieces: unknown[] = Array.isArray(value) ? value.flat(2) : value === undefined || value === null ? [] : [value];
+	const ids: string[] = [];
+	for (const piece of pieces) {
+		if (typeof piece !== 'string') {
+			throw fail(
+				`Indexes: expected index IDs as text, got ${describe(piece)}`,
+				'Give an array of IDs such as ["idx-abc123"] or a comma-separated string such as "idx-abc123, idx-def456".',
+			);
+		}
+		for (const part of piece.split(/[,\n]/)) {
+			const id = part.trim();
+			if (id === '') continue;
+			if (!OPAQUE_ID.test(id)) {
+				throw fail(
+					`Indexes: ${describe(id)} is not a valid index ID`,
+					'Index IDs look like idx-abc123 or a UUID. Pick them from the list or check the mapped value.',
+				);
+			}
+			if (!ids.includes(id)) ids.push(id);
+		}
+	}
+	if (ids.length > MAX_INDEXES_PER_SESSION) {
+		throw fail(
+			`Indexes: a session can use at most ${MAX_INDEXES_PER_SESSION} indexes, got ${ids.length}`,
+			`Remove ${ids.length - MAX_INDEXES_PER_SESSION} of them from 'Indexes', or split the work over several sessions.`,
+		);
+	}
+	return ids;
+}
+
+export function validatePrompt(node: INode, value: unknown, itemIndex: number): string {
+	if (typeof value !== 'string' || value.trim() === '') {
+		throw new NodeOperationError(node, `Prompt is required, got ${describe(value)}`, {
+			itemIndex,
+			description: 'Type the question, or map it from a previous node, e.g. {{ $json.chatInput }}.',
+		});
+	}
+	if (value.length > MAX_PROMPT_LENGTH) {
+		throw new NodeOperationError(
+			node,
+			`Prompt is ${value.length} characters long; LlamaCloud accepts at most ${MAX_PROMPT_LENGTH}`,
+			{ itemIndex, description: 'Shorten the prompt, or split the question over several messages in the same session.' },
+		);
+	}
+	return value;
+}

@@ -1,0 +1,218 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHttpRequestMethods,
+	IHttpRequestOptions,
+	ILoadOptionsFunctions,
+	IN8nHttpFullResponse,
+} from 'n8n-workflow';
+import { NodeOperationError, sleep } from 'n8n-workflow';
+
+import { apiErrorFromNetwork, apiErrorFromResponse } from './errors';
+import { isRetryable, retryDelayMs, type FailedAttempt, type RetryMode } from './retry';
+
+export type LlamaCloudFunctions = IExecuteFunctions | ILoadOptionsFunctions;
+
+/** A response body read as a stream: bytes in order, and a way to stop it. */
+export interface ByteStream extends AsyncIterable<Uint8Array | string> {
+	destroy(error?: Error): void;
+}
+
+export const CREDENTIAL_TYPE = 'llamaCloudApi';
+
+export const REGION_BASE_URLS: Record<string, string> = {
+	na: 'https://api.cloud.llamaindex.ai',
+	eu: 'https://api.cloud.eu.llamaindex.ai',
+};
+
+export const DEFAULT_MAX_RETRIES = 2;
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+export interface RequestConfig {
+	qs?: IDataObject;
+	body?: IDataObject;
+	/** The input item the request is made for: options are read for it and errors name it. */
+	itemIndex?: number;
+	/** Defaults: GET/DELETE `idempotent`, POST `create`. */
+	retry?: RetryMode;
+}
+
+interface RequestSettings {
+	maxRetries: number;
+	timeoutMs: number;
+}
+
+/** The credential's API host, without a trailing slash. */
+export async function getBaseUrl(context: LlamaCloudFunctions): Promise<string> {
+	const credentials = await context.getCredentials<{ region?: string; baseUrl?: string }>(CREDENTIAL_TYPE);
+	const region = credentials.region ?? 'na';
+	const baseUrl = region === 'custom' ? String(credentials.baseUrl ?? '').trim() : REGION_BASE_URLS[region];
+	if (!baseUrl || !/^https?:\/\/[^\s/]+/i.test(baseUrl)) {
+		throw new NodeOperationError(
+			context.getNode(),
+			`The LlamaCloud credential has no usable Base URL ("${baseUrl ?? ''}")`,
+			{ description: 'Choose a Region in the credential, or give a Custom Base URL such as https://llamacloud.example.com' },
+		);
+	}
+	return baseUrl.replace(/\/+$/, '');
+}
+
+function requestSettings(context: LlamaCloudFunctions, itemIndex: number | undefined): RequestSettings {
+	if (itemIndex === undefined || !('getInputData' in context)) {
+		return { maxRetries: DEFAULT_MAX_RETRIES, timeoutMs: DEFAULT_TIMEOUT_MS };
+	}
+	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const maxRetries = Number(options.maxRetries ?? DEFAULT_MAX_RETRIES);
+	const timeoutMs = Number(options.timeout ?? DEFAULT_TIMEOUT_MS);
+	return {
+		maxRetries: Number.isFinite(maxRetries) ? Math.max(0, Math.min(10, Math.floor(maxRetries))) : DEFAULT_MAX_RETRIES,
+		timeoutMs: Number.isFinite(timeoutMs) && timeoutMs > 0 ? timeoutMs : DEFAULT_TIMEOUT_MS,
+	};
+}
+
+/** Drops empty values: LlamaCloud answers `?project_id=` with 422, so "not set" must mean "not sent". */
+function compactQuery(qs: IDataObject | undefined): IDataObject | undefined {
+	if (!qs) return undefined;
+	const result: IDataObject = {};
+	for (const [key, value] of Object.entries(qs)) {
+		if (value !== undefined && value !== null && value !== '') result[key] = value;
+	}
+	return result;
+}
+
+function networkErrorOf(error: unknown): { code?: string; message: string } {
+	const err = error as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+	const code = err?.cause?.code ?? err?.code;
+	const message = err?.cause?.message ?? err?.message;
+	return { code: typeof code === 'string' ? code : undefined, message: typeof message === 'string' ? message : 'request failed' };
+}
+
+async function readText(stream: ByteStream, maxBytes = 65_536): Promise<string> {
+	const chunks: Buffer[] = [];
+	let size = 0;
+	for await (const chunk of stream) {
+		const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+		if (size < maxBytes) chunks.push(buffer);
+		size += buffer.length;
+	}
+	return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The one way this node talks to LlamaCloud: base URL from the credential's region, Bearer auth
+ * through n8n's credential system, query cleanup, retries with backoff, and errors that carry
+ * LlamaCloud's `detail` and status (never the API key: errors are built from plain data).
+ */
+async function execute(
+	context: LlamaCloudFunctions,
+	method: IHttpRequestMethods,
+	path: string,
+	config: RequestConfig & { stream?: boolean },
+): Promise<IN8nHttpFullResponse> {
+	const node = context.getNode();
+	const baseUrl = await getBaseUrl(context);
+	const { maxRetries, timeoutMs } = requestSettings(context, config.itemIndex);
+	const mode: RetryMode = config.retry ?? (method === 'POST' ? 'create' : 'idempotent');
+	const request: IHttpRequestOptions = {
+		method,
+		url: baseUrl + path,
+		qs: compactQuery(config.qs),
+		body: config.body,
+		timeout: timeoutMs,
+		returnFullResponse: true,
+		ignoreHttpStatusErrors: true,
+		...(config.stream
+			? { encoding: 'stream', json: false, headers: { Accept: 'text/event-stream', 'Content-Type': 'application/json' } }
+			: { json: true }),
+	};
+
+	for (let retries = 0; ; retries++) {
+		let failure: FailedAttempt;
+		let errorBody: unknown;
+		let networkMessage = '';
+		try {
+			const response = (await context.helpers.httpRequestWithAuthentication.call(
+				context,
+				CREDENTIAL_TYPE,
+				request,
+			)) as IN8nHttpFullResponse;
+			if (response.statusCode < 400) return response;
+			failure = { status: response.statusCode, headers: response.headers as Record<string, unknown> };
+			errorBody = config.stream ? await readText(response.body as unknown as ByteStream) : response.body;
+		} catch (error) {
+			const { code, message } = networkErrorOf(error);
+			failure = { errorCode: code };
+			networkMessage = message;
+		}
+
+		if (retries < maxRetries && isRetryable(mode, failure)) {
+			const delayMs = retryDelayMs(retries, failure.headers);
+			context.logger.warn('LlamaCloud request failed; retrying', {
+				node: node.name,
+				method,
+				path,
+				status: failure.status,
+				code: failure.errorCode,
+				retry: retries + 1,
+				maxRetries,
+				delayMs,
+			});
+			await sleep(delayMs);
+			continue;
+		}
+
+		const errorContext = { method, path, baseUrl, itemIndex: config.itemIndex, retries };
+		if (failure.status !== undefined) throw apiErrorFromResponse(node, failure.status, errorBody, errorContext);
+		throw apiErrorFromNetwork(node, failure.errorCode, networkMessage, errorContext);
+	}
+}
+
+export async function llamaCloudRequest<T = IDataObject>(
+	context: LlamaCloudFunctions,
+	method: IHttpRequestMethods,
+	path: string,
+	config: RequestConfig = {},
+): Promise<T> {
+	const response = await execute(context, method, path, config);
+	return response.body as T;
+}
+
+/** Opens an SSE response. The caller owns the body stream and must consume or destroy it. */
+export async function llamaCloudStream(
+	context: LlamaCloudFunctions,
+	path: string,
+	config: RequestConfig,
+): Promise<ByteStream> {
+	const response = await execute(context, 'POST', path, { ...config, retry: 'stream', stream: true });
+	return response.body as unknown as ByteStream;
+}
+
+interface Page<T> {
+	items?: T[];
+	next_page_token?: string | null;
+}
+
+/**
+ * Cursor pagination as LlamaCloud's SDK does it: repeat the request with `page_token` set to the
+ * previous `next_page_token`; stop when that is empty or a page has no items.
+ */
+export async function llamaCloudRequestAllItems<T = IDataObject>(
+	context: LlamaCloudFunctions,
+	path: string,
+	config: RequestConfig & { limit?: number; pageSize?: number } = {},
+): Promise<T[]> {
+	const { limit, pageSize = 100, ...rest } = config;
+	const results: T[] = [];
+	let pageToken: string | undefined;
+	do {
+		const wanted = limit === undefined ? pageSize : Math.min(pageSize, limit - results.length);
+		const page = await llamaCloudRequest<Page<T>>(context, 'GET', path, {
+			...rest,
+			qs: { ...rest.qs, page_size: wanted, page_token: pageToken },
+		});
+		const items = Array.isArray(page?.items) ? page.items : [];
+		results.push(...items);
+		pageToken = items.length > 0 && page.next_page_token ? page.next_page_token : undefined;
+	} while (pageToken && (limit === undefined || results.length < limit));
+	return limit === undefined ? results : results.slice(0, limit);
+}

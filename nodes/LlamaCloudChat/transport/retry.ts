@@ -1,0 +1,78 @@
+/**
+ * When a failed LlamaCloud request may be sent again, and how long to wait first.
+ *
+ * The official SDK retries every POST on 408/409/429/5xx without an idempotency key, which can
+ * duplicate sessions and chat turns. We only repeat what is safe to repeat:
+ * - `idempotent` (GET, DELETE): network failures, timeouts, 408, 409, 429, 5xx.
+ * - `create` (POST /chat): only when the server provably did not act: the connection was refused
+ *   or the host not found, or it answered 429/503 together with Retry-After.
+ * - `stream` (POST .../messages/stream): only when no response byte ever arrived and the
+ *   connection was refused or the host not found.
+ * An `x-should-retry` response header overrides the status rules, as in LlamaCloud's SDKs.
+ */
+export type RetryMode = 'idempotent' | 'create' | 'stream';
+
+export interface FailedAttempt {
+	/** HTTP status when LlamaCloud answered. */
+	status?: number;
+	headers?: Record<string, unknown>;
+	/** Node/axios error code when no response arrived (ECONNREFUSED, ETIMEDOUT, ...). */
+	errorCode?: string;
+}
+
+const BASE_DELAY_MS = 500;
+const MAX_BACKOFF_MS = 8000;
+const MAX_SERVER_DELAY_MS = 60_000;
+
+/** The request never left this machine or never reached a server: repeating it cannot duplicate work. */
+const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+const TRANSIENT_NETWORK = new Set([
+	...NEVER_REACHED,
+	'ECONNRESET',
+	'ETIMEDOUT',
+	'ECONNABORTED',
+	'EPIPE',
+	'ESOCKETTIMEDOUT',
+	'ERR_SOCKET_CONNECTION_TIMEOUT',
+	'ECONNCLOSED',
+]);
+
+function header(headers: Record<string, unknown> | undefined, name: string): string | undefined {
+	const value = headers?.[name] ?? headers?.[name.toLowerCase()];
+	if (Array.isArray(value)) return value[0] === undefined ? undefined : String(value[0]);
+	return value === undefined || value === null ? undefined : String(value);
+}
+
+function hasRetryAfter(headers: Record<string, unknown> | undefined): boolean {
+	return header(headers, 'retry-after') !== undefined || header(headers, 'retry-after-ms') !== undefined;
+}
+
+export function isRetryable(mode: RetryMode, attempt: FailedAttempt): boolean {
+	const { status, errorCode, headers } = attempt;
+	if (status === undefined) {
+		if (errorCode === undefined) return false;
+		return mode === 'idempotent' ? TRANSIENT_NETWORK.has(errorCode) : NEVER_REACHED.has(errorCode);
+	}
+	if (mode === 'stream') return false;
+	const serverSays = header(headers, 'x-should-retry');
+	if (serverSays === 'false') return false;
+	if (serverSays === 'true') return true;
+	if (mode === 'create') return (status === 429 || status === 503) && hasRetryAfter(headers);
+	return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** Milliseconds to wait before retry number `retriesDone + 1`. Server hints win over backoff. */
+export function retryDelayMs(retriesDone: number, headers?: Record<string, unknown>, now = Date.now()): number {
+	const ms = Number(header(headers, 'retry-after-ms'));
+	if (Number.isFinite(ms) && ms >= 0) return Math.min(ms, MAX_SERVER_DELAY_MS);
+	const retryAfter = header(headers, 'retry-after');
+	if (retryAfter !== undefined) {
+		const seconds = Number(retryAfter);
+		if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, MAX_SERVER_DELAY_MS);
+		const date = Date.parse(retryAfter);
+		if (!Number.isNaN(date)) return Math.min(Math.max(date - now, 0), MAX_SERVER_DELAY_MS);
+	}
+	const backoff = Math.min(BASE_DELAY_MS * 2 ** retriesDone, MAX_BACKOFF_MS);
+	// Jitter in [0.75, 1] spreads retries of many concurrent items apart.
+	return Math.round(backoff * (1 - Math.random() * 0.25));
+}

@@ -1,0 +1,247 @@
+'use strict';
+// A throw-away n8n instance (its own user folder, database, encryption key and ports) running on the
+// cached Node.js 24 runtime from scripts/n8n-runtime.sh, with this repo's package installed the way
+// n8n installs community packages.
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { run, startProcess, stop } = require('./proc');
+
+const REPO = path.resolve(__dirname, '../../..');
+const PACKAGE_NAME = 'n8n-nodes-llamacloud-chat';
+
+/** Environment of the caller minus npm's exported config and anything that would change n8n's behaviour. */
+function cleanEnv(extra = {}) {
+	const env = {};
+	for (const [k, v] of Object.entries(process.env)) {
+		if (/^npm_/i.test(k)) continue;
+		if (/^(N8N_|DB_|EXECUTIONS_|QUEUE_|GENERIC_|NODE_OPTIONS$|NODE_ENV$|NODE_FUNCTION_ALLOW)/.test(k)) continue;
+		env[k] = v;
+	}
+	return { ...env, ...extra };
+}
+
+/** Provision (or reuse) the runtime; returns { N8N_NODE, N8N_BIN, ... }. */
+async function ensureRuntime({ timeoutMs = 30 * 60_000 } = {}) {
+	const script = path.join(REPO, 'scripts', 'n8n-runtime.sh');
+	const res = await new Promise((resolve, reject) => {
+		const { spawn } = require('node:child_process');
+		// stderr (progress of a cold install) goes straight to the terminal.
+		const child = spawn('bash', [script, 'env'], { stdio: ['ignore', 'pipe', 'inherit'], env: cleanEnv() });
+		let out = '';
+		child.stdout.on('data', (b) => (out += b));
+		const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+		child.on('error', reject);
+		child.on('close', (code) => {
+			clearTimeout(timer);
+			if (code !== 0) reject(new Error(`scripts/n8n-runtime.sh failed (exit ${code})`));
+			else resolve(out);
+		});
+	});
+	const vars = {};
+	for (const line of res.split('\n')) {
+		const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+		if (m) vars[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
+	}
+	for (const k of ['N8N_NODE', 'N8N_BIN']) {
+		if (!vars[k] || !fs.existsSync(vars[k])) throw new Error(`n8n-runtime.sh gave no usable ${k}`);
+	}
+	return vars;
+}
+
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const srv = net.createServer();
+		srv.unref();
+		srv.on('error', reject);
+		srv.listen(0, '127.0.0.1', () => {
+			const { port } = srv.address();
+			srv.close(() => resolve(port));
+		});
+	});
+}
+
+/**
+ * `npm pack` the package (exactly what would be published) and unpack it where n8n keeps community
+ * packages: <userFolder>/.n8n/nodes/node_modules/<name>. n8n 2.x scans that folder for n8n-nodes-*
+ * packages at start-up, so node types get the real package prefix (n8n-nodes-llamacloud-chat.llamaCloudChat);
+ * N8N_CUSTOM_EXTENSIONS would load them as CUSTOM.llamaCloudChat instead. Unpacking a copy (rather
+ * than symlinking the repo) makes `require('n8n-workflow')` resolve to n8n's own copy, as in production.
+ */
+async function installPackage({ packageDir = REPO, userFolder, workDir, logFile }) {
+	const pkg = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8'));
+	const listed = [...(pkg.n8n?.nodes || []), ...(pkg.n8n?.credentials || [])];
+	if (!listed.length) throw new Error(`${packageDir}/package.json has no n8n.nodes / n8n.credentials`);
+	const missing = listed.filter((f) => !fs.existsSync(path.join(packageDir, f)));
+	if (missing.length) {
+		throw new Error(`package not built: missing ${missing.join(', ')} (run \`npm run build\` first)`);
+	}
+	const packDir = path.join(workDir, 'pack');
+	fs.mkdirSync(packDir, { recursive: true });
+	const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], {
+		cwd: packageDir,
+		env: cleanEnv(),
+		timeoutMs: 120_000,
+		logFile,
+		label: 'npm pack',
+	});
+	if (packed.code !== 0) throw new Error(`npm pack failed: ${packed.stderr.trim().slice(-500)}`);
+	const info = JSON.parse(packed.stdout)[0];
+	const tgz = path.join(packDir, info.filename);
+	const dest = path.join(userFolder, '.n8n', 'nodes', 'node_modules', pkg.name);
+	fs.mkdirSync(dest, { recursive: true });
+	const tar = await run('tar', ['-xzf', tgz, '-C', dest, '--strip-components=1'], { timeoutMs: 60_000 });
+	if (tar.code !== 0) throw new Error(`tar failed: ${tar.stderr}`);
+	const notPacked = listed.filter((f) => !fs.existsSync(path.join(dest, f)));
+	if (notPacked.length) throw new Error(`npm pack left out ${notPacked.join(', ')} (check "files" in package.json)`);
+	// n8n's community-packages service expects a package.json in its nodes folder.
+	const nodesPkg = path.join(userFolder, '.n8n', 'nodes', 'package.json');
+	if (!fs.existsSync(nodesPkg)) {
+		fs.writeFileSync(nodesPkg, JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { [pkg.name]: pkg.version } }, null, 2));
+	}
+	return { name: pkg.name, version: pkg.version, dir: dest, files: info.files.length, tarball: tgz };
+}
+
+class N8nInstance {
+	/**
+	 * @param {object} o
+	 * @param {object} o.runtime   output of ensureRuntime()
+	 * @param {string} o.userFolder N8N_USER_FOLDER
+	 * @param {string} o.artifactsDir where logs go
+	 * @param {string} [o.name]     label for logs
+	 */
+	constructor({ runtime, userFolder, artifactsDir, name = 'n8n', encryptionKey, extraEnv = {} }) {
+		this.runtime = runtime;
+		this.userFolder = userFolder;
+		this.artifactsDir = artifactsDir;
+		this.name = name;
+		this.encryptionKey = encryptionKey || existingEncryptionKey(userFolder) || crypto.randomBytes(24).toString('hex');
+		this.extraEnv = extraEnv;
+		this.logFile = path.join(artifactsDir, `${name}.log`);
+		this.netLog = path.join(artifactsDir, `${name}-blocked-network.log`);
+		this.brokerPort = null;
+		this.port = null;
+		this.child = null;
+	}
+
+	env(extra = {}) {
+		return cleanEnv({
+			N8N_USER_FOLDER: this.userFolder,
+			N8N_ENCRYPTION_KEY: this.encryptionKey,
+			DB_TYPE: 'sqlite',
+			DB_SQLITE_POOL_SIZE: '2',
+			N8N_LOG_LEVEL: 'warn',
+			N8N_LOG_OUTPUT: 'console',
+			// no phoning home, no banners, no surveys
+			N8N_DIAGNOSTICS_ENABLED: 'false',
+			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+			N8N_PERSONALIZATION_ENABLED: 'false',
+			N8N_TEMPLATES_ENABLED: 'false',
+			N8N_HIRING_BANNER_ENABLED: 'false',
+			N8N_DYNAMIC_BANNERS_ENABLED: 'false',
+			N8N_LICENSE_AUTO_RENEW_ENABLED: 'false',
+			N8N_VERIFIED_PACKAGES_ENABLED: 'false',
+			N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
+			N8N_REINSTALL_MISSING_PACKAGES: 'false',
+			// modules that only fetch catalogues from n8n's servers or need AI providers
+			N8N_DISABLED_MODULES: 'mcp-registry,instance-ai,workflow-builder,chat-hub,insights',
+			N8N_PYTHON_ENABLED: 'false',
+			N8N_RUNNERS_MODE: 'internal',
+			N8N_RUNNERS_BROKER_LISTEN_ADDRESS: '127.0.0.1',
+			...(this.brokerPort ? { N8N_RUNNERS_BROKER_PORT: String(this.brokerPort) } : {}),
+			N8N_SECURE_COOKIE: 'false',
+			N8N_BLOCK_ENV_ACCESS_IN_NODE: 'true',
+			N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+			EXECUTIONS_DATA_PRUNE: 'false',
+			GENERIC_TIMEZONE: 'UTC',
+			TZ: 'UTC',
+			NODE_ENV: 'production',
+			NODE_OPTIONS: `--require ${path.join(__dirname, '..', 'no-network.cjs')}`,
+			E2E_NETLOG: this.netLog,
+			...this.extraEnv,
+			...extra,
+		});
+	}
+
+	/** Run an n8n CLI command to completion. */
+	async cli(args, { timeoutMs = 180_000, env = {} } = {}) {
+		if (!this.brokerPort) this.brokerPort = await freePort();
+		return run(this.runtime.N8N_NODE, [this.runtime.N8N_BIN, ...args], {
+			env: this.env(env),
+			cwd: this.userFolder,
+			timeoutMs,
+			logFile: this.logFile,
+			label: `n8n ${args[0]}`,
+		});
+	}
+
+	/** `n8n start` on 127.0.0.1:<free port>; resolves once the REST API answers. */
+	async start({ timeoutMs = 240_000, env = {} } = {}) {
+		this.port = await freePort();
+		this.brokerPort = await freePort();
+		this.url = `http://127.0.0.1:${this.port}`;
+		const started = Date.now();
+		this.child = startProcess(this.runtime.N8N_NODE, [this.runtime.N8N_BIN, 'start'], {
+			env: this.env({
+				N8N_PORT: String(this.port),
+				N8N_HOST: '127.0.0.1',
+				N8N_LISTEN_ADDRESS: '127.0.0.1',
+				N8N_PROTOCOL: 'http',
+				N8N_EDITOR_BASE_URL: this.url,
+				WEBHOOK_URL: `${this.url}/`,
+				...env,
+			}),
+			cwd: this.userFolder,
+			logFile: this.logFile,
+		});
+		const deadline = started + timeoutMs;
+		let lastErr = '';
+		while (Date.now() < deadline) {
+			if (this.child.exitCode !== null || this.child.signalCode !== null) {
+				throw new Error(`n8n start exited early (code ${this.child.exitCode}):\n${this.child.output.slice(-3000)}`);
+			}
+			try {
+				const r = await fetch(`${this.url}/healthz/readiness`, { signal: AbortSignal.timeout(2000) });
+				if (r.ok) {
+					const s = await fetch(`${this.url}/rest/settings`, { signal: AbortSignal.timeout(5000) });
+					if (s.ok) return { ms: Date.now() - started };
+					lastErr = `/rest/settings ${s.status}`;
+				} else lastErr = `/healthz/readiness ${r.status}`;
+			} catch (e) {
+				lastErr = e.message;
+			}
+			await new Promise((r) => setTimeout(r, 500));
+		}
+		throw new Error(`n8n did not become ready within ${timeoutMs / 1000} s (${lastErr}); log: ${this.logFile}`);
+	}
+
+	async stop() {
+		if (this.child) await stop(this.child, 15_000);
+		this.child = null;
+	}
+
+	blockedNetwork() {
+		try {
+			return fs.readFileSync(this.netLog, 'utf8').trim().split('\n').filter(Boolean);
+		} catch {
+			return [];
+		}
+	}
+}
+
+/** The key n8n saved in an existing user folder (reused by `npm run dev` across restarts). */
+function existingEncryptionKey(userFolder) {
+	try {
+		return JSON.parse(fs.readFileSync(path.join(userFolder, '.n8n', 'config'), 'utf8')).encryptionKey;
+	} catch {
+		return undefined;
+	}
+}
+
+function makeTempDir(prefix) {
+	return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+module.exports = { REPO, PACKAGE_NAME, cleanEnv, ensureRuntime, freePort, installPackage, N8nInstance, makeTempDir };

@@ -1,0 +1,117 @@
+'use strict';
+// Loading example workflows, filling in their placeholders, and reading `n8n execute` output.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const NODE_TYPE = 'n8n-nodes-llamacloud-chat.llamaCloudChat';
+const CREDENTIAL_TYPE = 'llamaCloudApi';
+const CLI_START_TYPES = ['n8n-nodes-base.manualTrigger', '@n8n/n8n-nodes-langchain.manualChatTrigger', 'n8n-nodes-base.executeWorkflowTrigger'];
+
+function listWorkflowFiles(dir) {
+	if (!fs.existsSync(dir)) return [];
+	return fs
+		.readdirSync(dir)
+		.filter((f) => f.endsWith('.json'))
+		.sort()
+		.map((f) => path.join(dir, f));
+}
+
+/**
+ * Fill placeholders (LLAMACLOUD_*) and point every llamaCloudApi credential reference at the imported
+ * credential. `values` maps placeholder -> replacement; an unknown LLAMACLOUD_* token is an error.
+ */
+function prepareWorkflow(file, { id, values, credential }) {
+	const raw = fs.readFileSync(file, 'utf8');
+	const unknown = new Set();
+	const filled = raw.replace(/\bLLAMACLOUD_[A-Z0-9_]+\b/g, (token) => {
+		if (token in values) return values[token];
+		unknown.add(token);
+		return token;
+	});
+	if (unknown.size) {
+		throw new Error(`${path.basename(file)}: unknown placeholder(s) ${[...unknown].join(', ')} (known: ${Object.keys(values).join(', ')})`);
+	}
+	const wf = JSON.parse(filled);
+	if (!Array.isArray(wf.nodes)) throw new Error(`${path.basename(file)}: not a workflow (no "nodes" array)`);
+	for (const node of wf.nodes) {
+		const ref = node.credentials?.[CREDENTIAL_TYPE];
+		if (ref && ref.id !== values.LLAMACLOUD_WRONG_KEY_CREDENTIAL_ID) {
+			node.credentials[CREDENTIAL_TYPE] = { id: credential.id, name: credential.name };
+		}
+	}
+	wf.id = id;
+	wf.active = false;
+	wf.connections = wf.connections || {};
+	wf.settings = wf.settings || {};
+	return wf;
+}
+
+function cliStartNode(wf) {
+	return wf.nodes.find((n) => CLI_START_TYPES.includes(n.type));
+}
+
+/**
+ * `n8n execute --rawOutput` prints the run (IRun) as pretty JSON through the logger, between other log
+ * lines. Top-level braces of pretty JSON sit alone at column 0; take the last block that parses.
+ */
+function parseRunOutput(text) {
+	const lines = text.split('\n');
+	let found;
+	for (let i = 0; i < lines.length; i++) {
+		if (lines[i] !== '{') continue;
+		for (let j = i + 1; j < lines.length; j++) {
+			if (lines[j] === '}') {
+				try {
+					const obj = JSON.parse(lines.slice(i, j + 1).join('\n'));
+					if (obj && (obj.data?.resultData || obj.resultData)) found = obj;
+				} catch {
+					/* not it */
+				}
+				i = j;
+				break;
+			}
+		}
+	}
+	return found;
+}
+
+/** Items a node produced on output 0 in its first run. */
+function outputItems(run, nodeName) {
+	const r = run.data.resultData.runData[nodeName]?.[0];
+	return r?.data?.main?.[0] ?? [];
+}
+
+/** Items a node received (from its source node's output), first run. */
+function inputItems(run, nodeName) {
+	const r = run.data.resultData.runData[nodeName]?.[0];
+	const src = r?.source?.[0];
+	if (!src) return [];
+	const prev = run.data.resultData.runData[src.previousNode]?.[src.previousNodeRun ?? 0];
+	return prev?.data?.main?.[src.previousNodeOutput ?? 0] ?? [];
+}
+
+function pairedIndexes(item) {
+	const p = item.pairedItem;
+	if (p === undefined || p === null) return [];
+	if (typeof p === 'number') return [p];
+	if (Array.isArray(p)) return p.map((x) => (typeof x === 'number' ? x : x.item));
+	return [p.item];
+}
+
+function toRegExp(pattern) {
+	if (pattern.startsWith('(?i)')) return new RegExp(pattern.slice(4), 'i');
+	return new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+}
+
+module.exports = {
+	NODE_TYPE,
+	CREDENTIAL_TYPE,
+	listWorkflowFiles,
+	prepareWorkflow,
+	cliStartNode,
+	parseRunOutput,
+	outputItems,
+	inputItems,
+	pairedIndexes,
+	toRegExp,
+};

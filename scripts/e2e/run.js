@@ -1,0 +1,235 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * End-to-end test of the package in a real n8n (npm run test:e2e).
+ *
+ *   node scripts/e2e/run.js [--skip-browser] [--skip-rest] [--keep] [--update-docs]
+ *                           [--package-dir DIR] [--examples DIR] [--sandbox FILE] [--timeout-min N]
+ *
+ * Needs: `npm run build` (dist/) and `npx tsc -p tsconfig.dev.json` (dist-test/, the sandbox).
+ * Steps: n8n runtime (scripts/n8n-runtime.sh, cached) -> package (npm pack into a throw-away user
+ * folder) -> sandbox -> CLI (import + `n8n execute` of examples/*.json and scripts/e2e/workflows/*.json)
+ * -> `n8n start` + REST credential test -> editor in Chromium -> secret scan.
+ * Logs and screenshots: artifacts/e2e/. Exits non-zero on any failed check.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+const { REPO, ensureRuntime, installPackage, N8nInstance, makeTempDir } = require('./lib/n8n');
+const { installExitHooks, killAllSync } = require('./lib/proc');
+
+function parseArgs(argv) {
+	const o = { skipBrowser: false, skipRest: false, keep: false, updateDocs: false, timeoutMin: 15 };
+	for (let i = 0; i < argv.length; i++) {
+		const a = argv[i];
+		const next = () => {
+			if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+			return argv[++i];
+		};
+		if (a === '--skip-browser') o.skipBrowser = true;
+		else if (a === '--skip-rest') o.skipRest = true;
+		else if (a === '--keep') o.keep = true;
+		else if (a === '--update-docs') o.updateDocs = true;
+		else if (a === '--package-dir') o.packageDir = path.resolve(next());
+		else if (a === '--examples') o.examplesDir = path.resolve(next());
+		else if (a === '--sandbox') o.sandbox = path.resolve(next());
+		else if (a === '--timeout-min') o.timeoutMin = Number(next());
+		else if (a === '-h' || a === '--help') {
+			console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(3, 15).join('\n').replace(/^ \* ?/gm, ''));
+			process.exit(0);
+		} else throw new Error(`unknown argument ${a}`);
+	}
+	if (process.env.E2E_SKIP_BROWSER === '1') o.skipBrowser = true;
+	return o;
+}
+
+function loadSandbox(file) {
+	if (!fs.existsSync(file)) {
+		throw new Error(`${path.relative(REPO, file)} missing: compile the sandbox first (npx tsc -p tsconfig.dev.json)`);
+	}
+	const mod = require(file);
+	if (typeof mod.startSandbox !== 'function') throw new Error(`${file} does not export startSandbox()`);
+	return mod;
+}
+
+async function main() {
+	const opts = parseArgs(process.argv.slice(2));
+	const t0 = Date.now();
+	const artifactsDir = path.join(REPO, 'artifacts', 'e2e');
+	fs.rmSync(artifactsDir, { recursive: true, force: true });
+	fs.mkdirSync(artifactsDir, { recursive: true });
+	const workDir = makeTempDir('n8n-llamacloud-e2e-');
+	const userFolder = path.join(workDir, 'user');
+	fs.mkdirSync(userFolder);
+
+	const log = (m) => console.log(m);
+	const results = [];
+	const check = (ok, name, detail) => {
+		results.push({ ok: !!ok, name, detail: ok ? undefined : detail });
+		if (!ok) console.log(`  FAIL ${name}${detail ? `: ${String(detail).slice(0, 1200)}` : ''}`);
+		return !!ok;
+	};
+	const timings = [];
+	let aborted = false;
+	const step = async (name, fn, { critical = false } = {}) => {
+		if (aborted) {
+			timings.push({ name, ms: 0, status: 'not run' });
+			return undefined;
+		}
+		console.log(`\n== ${name}`);
+		const s = Date.now();
+		try {
+			const v = await fn();
+			timings.push({ name, ms: Date.now() - s, status: 'ok' });
+			return v;
+		} catch (e) {
+			timings.push({ name, ms: Date.now() - s, status: 'error' });
+			check(false, `${name}`, e.stack || e.message);
+			if (critical) aborted = true;
+			return undefined;
+		}
+	};
+
+	let sandbox;
+	let n8n;
+	const cleanup = async () => {
+		if (n8n) await n8n.stop().catch(() => {});
+		if (sandbox) await sandbox.close().catch(() => {});
+		killAllSync();
+		if (!opts.keep) fs.rmSync(workDir, { recursive: true, force: true });
+	};
+	installExitHooks(cleanup);
+	const watchdog = setTimeout(async () => {
+		console.error(`\n[e2e] FAIL: overall timeout of ${opts.timeoutMin} min reached; stopping everything`);
+		await cleanup().catch(() => {});
+		process.exit(1);
+	}, opts.timeoutMin * 60_000);
+	watchdog.unref();
+
+	const outputs = [];
+	let runtime;
+	let cli = { workflows: [] };
+	let rest;
+	try {
+		runtime = await step('n8n runtime', () => ensureRuntime(), { critical: true });
+		if (runtime) log(`  n8n ${runtime.N8N_RUNTIME_N8N_VERSION} on Node.js ${runtime.N8N_RUNTIME_NODE_VERSION} (${runtime.N8N_RUNTIME_DIR})`);
+
+		await step(
+			'package',
+			async () => {
+				const p = await installPackage({ packageDir: opts.packageDir || REPO, userFolder, workDir, logFile: path.join(artifactsDir, 'npm-pack.log') });
+				log(`  ${p.name}@${p.version}: ${p.files} files packed, installed as a community package`);
+			},
+			{ critical: true },
+		);
+
+		await step(
+			'sandbox',
+			async () => {
+				const { startSandbox } = loadSandbox(opts.sandbox || path.join(REPO, 'dist-test', 'test', 'sandbox', 'index.js'));
+				sandbox = await startSandbox({ host: '127.0.0.1', port: 0 });
+				check(/^http:\/\/127\.0\.0\.1:\d+$/.test(sandbox.url), 'sandbox listens on 127.0.0.1', sandbox.url);
+				log(`  ${sandbox.url}`);
+			},
+			{ critical: true },
+		);
+
+		if (runtime && sandbox) n8n = new N8nInstance({ runtime, userFolder, artifactsDir, name: 'n8n' });
+
+		cli =
+			(await step('CLI: import + execute', async () => {
+				const { runCliTests } = require('./cli-tests');
+				return runCliTests({
+					n8n,
+					sandbox,
+					workDir,
+					log,
+					check,
+					repo: REPO,
+					examplesDir: opts.examplesDir || path.join(REPO, 'examples'),
+					fixturesDir: path.join(__dirname, 'workflows'),
+				});
+			})) || { workflows: [] };
+		outputs.push(...(cli.outputs || []));
+
+		let nodeTypes;
+		if (!opts.skipRest || !opts.skipBrowser) {
+			await step('n8n start', async () => {
+				const { ms } = await n8n.start();
+				log(`  ${n8n.url} ready in ${ms} ms`);
+			}, { critical: true });
+			rest = await step('REST: owner, types, credential test, loadOptions', async () => {
+				const { runRestTests, setupAndLogin } = require('./rest-tests');
+				if (opts.skipRest) return { rest: await setupAndLogin(n8n) };
+				return runRestTests({ n8n, sandbox, check, log });
+			});
+			if (rest?.rest) {
+				const t = await rest.rest.get('/types/nodes.json').catch(() => undefined);
+				nodeTypes = t?.json;
+			}
+		}
+
+		if (!opts.skipBrowser) {
+			const shots = await step('browser: editor', async () => {
+				const { runBrowserTests } = require('./browser-tests');
+				const { OWNER } = require('./rest-tests');
+				return runBrowserTests({ n8n, sandbox, check, log, artifactsDir, owner: OWNER, workflows: cli.workflows || [], repo: REPO, nodeTypes });
+			});
+			if (shots?.screenshots) {
+				for (const [k, v] of Object.entries(shots.screenshots)) log(`  screenshot ${k}: ${path.relative(REPO, v)}`);
+				if (opts.updateDocs && shots.screenshots.docs) {
+					fs.mkdirSync(path.join(REPO, 'docs'), { recursive: true });
+					fs.copyFileSync(shots.screenshots.docs, path.join(REPO, 'docs', 'node-panel.png'));
+					log('  docs/node-panel.png updated');
+				}
+			}
+		}
+
+		await step('stop n8n', async () => {
+			if (n8n) {
+				outputs.push(n8n.child?.output || '');
+				await n8n.stop();
+			}
+		});
+
+		// Secrets: nothing n8n printed or logged may contain an API key.
+		await step('secret scan', async () => {
+			const { WRONG_KEY } = require('./cli-tests');
+			const logs = fs
+				.readdirSync(artifactsDir)
+				.filter((f) => f.endsWith('.log'))
+				.map((f) => fs.readFileSync(path.join(artifactsDir, f), 'utf8'));
+			const text = [...outputs, ...logs].join('\n');
+			check(text.length > 0, 'secret scan has output to scan', 'nothing captured');
+			check(!text.includes(sandbox.apiKey), 'the API key appears nowhere in n8n stdout/stderr/logs', 'API key found');
+			check(!text.includes(WRONG_KEY), 'the wrong key appears nowhere in n8n stdout/stderr/logs', 'wrong key found');
+			const blocked = n8n ? n8n.blockedNetwork() : [];
+			const hosts = [...new Set(blocked.map((l) => l.split(' ').pop()))];
+			log(`  ${text.length} characters scanned; outbound attempts blocked by the no-network guard: ${hosts.length ? hosts.join(', ') : 'none'}`);
+		});
+	} finally {
+		clearTimeout(watchdog);
+		await cleanup();
+	}
+
+	const passed = results.filter((r) => r.ok).length;
+	const failed = results.filter((r) => !r.ok);
+	console.log('\n== step timings');
+	for (const t of timings) console.log(`  ${t.name.padEnd(48)} ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${t.status}`);
+	console.log(`  ${'total'.padEnd(48)} ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s`);
+	if (failed.length) {
+		console.log('\n== failed checks');
+		for (const f of failed) console.log(`  - ${f.name}${f.detail ? `: ${String(f.detail).split('\n')[0].slice(0, 300)}` : ''}`);
+		console.log(`\n  logs: ${path.relative(REPO, artifactsDir)}/`);
+	}
+	console.log(`\ne2e: ${passed} passed, ${failed.length} failed`);
+	return failed.length === 0 ? 0 : 1;
+}
+
+main().then(
+	(code) => process.exit(code),
+	(err) => {
+		console.error(`[e2e] FAIL: ${err.stack || err.message}`);
+		killAllSync();
+		process.exit(1);
+	},
+);

@@ -1,0 +1,140 @@
+import './environment';
+
+import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import type {
+	IConnections,
+	IDataObject,
+	INode,
+	INodeExecutionData,
+	INodeParameters,
+	IRun,
+	IWorkflowExecuteAdditionalData,
+} from 'n8n-workflow';
+import { Workflow, createDeferredPromise, createRunExecutionData } from 'n8n-workflow';
+
+import { PackageCredentialsHelper, type LlamaCloudCredentialData } from './credentials';
+import { installRecordingLogger } from './logs';
+import { NODE_TYPE, PackageNodeTypes } from './node-types';
+
+export const nodeTypes = new PackageNodeTypes();
+installRecordingLogger();
+
+export interface WorkflowNode {
+	name: string;
+	parameters: INodeParameters;
+	continueOnFail?: boolean;
+	/** Defaults to this package's node. */
+	type?: string;
+	typeVersion?: number;
+}
+
+export interface RunOptions {
+	/** Nodes in execution order; each feeds the next unless `connections` says otherwise. */
+	nodes: WorkflowNode[];
+	connections?: IConnections;
+	credentials: LlamaCloudCredentialData;
+	/** Items given to the first node. */
+	items?: IDataObject[];
+}
+
+export interface RunResult {
+	run: IRun;
+	/** Output items of a node (main output 0, first run). */
+	output(nodeName: string): INodeExecutionData[];
+	/** The error that stopped the workflow, if any. */
+	error: IRun['data']['resultData']['error'];
+}
+
+export function buildWorkflow(nodes: WorkflowNode[], connections?: IConnections): Workflow {
+	const workflowNodes: INode[] = nodes.map((node, index) => ({
+		id: `node-${index}`,
+		name: node.name,
+		type: node.type ?? NODE_TYPE,
+		typeVersion: node.typeVersion ?? 1,
+		position: [index * 220, 0],
+		parameters: node.parameters,
+		credentials: { llamaCloudApi: { id: 'cred-1', name: 'LlamaCloud account' } },
+		...(node.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+	}));
+	const chain: IConnections = {};
+	for (let index = 0; index < nodes.length - 1; index++) {
+		chain[nodes[index].name] = { main: [[{ node: nodes[index + 1].name, type: 'main', index: 0 }]] };
+	}
+	return new Workflow({
+		id: 'test-workflow',
+		name: 'LlamaCloud Chat test',
+		nodes: workflowNodes,
+		connections: connections ?? chain,
+		active: false,
+		nodeTypes,
+		settings: { executionOrder: 'v1' },
+	});
+}
+
+export function buildAdditionalData(
+	credentials: LlamaCloudCredentialData,
+	hooks?: ExecutionLifecycleHooks,
+): IWorkflowExecuteAdditionalData {
+	return {
+		credentialsHelper: new PackageCredentialsHelper({ llamaCloudApi: credentials }),
+		hooks,
+		executeWorkflow: async () => {
+			throw new Error('Sub-workflows are not part of these tests');
+		},
+		getRunExecutionData: async () => undefined,
+		currentNodeExecutionIndex: 0,
+		restApiUrl: 'http://127.0.0.1:5678/rest',
+		instanceBaseUrl: 'http://127.0.0.1:5678',
+		formWaitingBaseUrl: 'http://127.0.0.1:5678/form-waiting',
+		webhookBaseUrl: 'http://127.0.0.1:5678/webhook',
+		webhookWaitingBaseUrl: 'http://127.0.0.1:5678/webhook-waiting',
+		webhookTestBaseUrl: 'http://127.0.0.1:5678/webhook-test',
+		variables: {},
+		logAiEvent: () => {},
+		startRunnerTask: async () => {
+			throw new Error('Task runners are not part of these tests');
+		},
+	} as unknown as IWorkflowExecuteAdditionalData;
+}
+
+/**
+ * Runs a workflow through n8n-core's real execution engine (`WorkflowExecute`), the same code path
+ * n8n uses for manual executions: parameters and expressions are resolved by n8n, requests go
+ * through n8n's HTTP helpers with the credential's own authentication.
+ */
+export async function runWorkflow(options: RunOptions): Promise<RunResult> {
+	const workflow = buildWorkflow(options.nodes, options.connections);
+	const hooks = new ExecutionLifecycleHooks('manual', 'test-execution', {
+		id: workflow.id,
+		name: workflow.name ?? 'test',
+		active: false,
+		isArchived: false,
+		nodes: Object.values(workflow.nodes),
+		connections: workflow.connectionsBySourceNode,
+		createdAt: new Date(),
+		updatedAt: new Date(),
+		activeVersionId: null,
+	} as never);
+	const finished = createDeferredPromise<IRun>();
+	hooks.addHandler('workflowExecuteAfter', (run) => finished.resolve(run));
+	const additionalData = buildAdditionalData(options.credentials, hooks);
+
+	const firstNode = workflow.getNode(options.nodes[0].name)!;
+	const items = (options.items ?? [{}]).map((json) => ({ json }));
+	const runExecutionData = createRunExecutionData({
+		executionData: { nodeExecutionStack: [{ node: firstNode, data: { main: [items] }, source: null }] },
+	});
+
+	const workflowExecute = new WorkflowExecute(additionalData, 'manual', runExecutionData);
+	await workflowExecute.processRunExecutionData(workflow);
+	const run = await finished.promise;
+	return {
+		run,
+		error: run.data.resultData.error,
+		output(nodeName: string) {
+			const taskData = run.data.resultData.runData[nodeName]?.[0];
+			if (!taskData) throw new Error(`Node "${nodeName}" did not run`);
+			return taskData.data?.main?.[0] ?? [];
+		},
+	};
+}

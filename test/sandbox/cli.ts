@@ -1,0 +1,32 @@
+// Standalone sandbox: node dist-test/test/sandbox/cli.js --port 8787 [--host H] [--api-key K] [--latency MS]
+import { startSandbox } from './server';
+
+function arg(name: string): string | undefined {
+	const i = process.argv.indexOf(`--${name}`);
+	return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+	const sb = await startSandbox({
+		port: Number(arg('port') ?? 8787),
+		host: arg('host') ?? '127.0.0.1',
+		apiKey: arg('api-key'),
+		latencyMs: arg('latency') !== undefined ? Number(arg('latency')) : undefined,
+		organizationsEndpoint: !process.argv.includes('--no-organizations'),
+	});
+	console.log(
+		`LlamaCloud sandbox listening on ${sb.url} (API key: ${sb.apiKey}) - a local stand-in for LlamaCloud, not the real service`,
+	);
+	for (const [k, v] of Object.entries(sb.fixtures))
+		console.log(`  ${k}: ${Array.isArray(v) ? v.join(', ') : v}`);
+	const stop = (): void => {
+		void sb.close().then(() => process.exit(0));
+	};
+	process.on('SIGINT', stop);
+	process.on('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+	console.error(err);
+	process.exit(1);
+});

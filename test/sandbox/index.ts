@@ -1,0 +1,6 @@
+export { startSandbox } from './server';
+export type { Latency, Sandbox, SandboxOptions, SandboxStats, StreamBehaviour } from './server';
+export type { FaultAction, FaultRule, RecordedRequest } from './faults';
+export { DEFAULT_API_KEY, FIXTURE_IDS } from './fixtures';
+export type { SandboxFixtures } from './fixtures';
+export type { Framing } from './sse';
