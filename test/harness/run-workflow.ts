@@ -104,6 +104,15 @@ export function buildAdditionalData(
  */
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 	const workflow = buildWorkflow(options.nodes, options.connections);
+	return await executeWorkflow(workflow, options.nodes[0].name, options.items ?? [{}], options.credentials);
+}
+
+export async function executeWorkflow(
+	workflow: Workflow,
+	startNodeName: string,
+	inputItems: IDataObject[],
+	credentials: LlamaCloudCredentialData,
+): Promise<RunResult> {
 	const hooks = new ExecutionLifecycleHooks('manual', 'test-execution', {
 		id: workflow.id,
 		name: workflow.name ?? 'test',
@@ -117,12 +126,13 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 	} as never);
 	const finished = createDeferredPromise<IRun>();
 	hooks.addHandler('workflowExecuteAfter', (run) => finished.resolve(run));
-	const additionalData = buildAdditionalData(options.credentials, hooks);
+	const additionalData = buildAdditionalData(credentials, hooks);
 
-	const firstNode = workflow.getNode(options.nodes[0].name)!;
-	const items = (options.items ?? [{}]).map((json) => ({ json }));
+	const startNode = workflow.getNode(startNodeName);
+	if (!startNode) throw new Error(`No node named "${startNodeName}"`);
+	const items = inputItems.map((json) => ({ json }));
 	const runExecutionData = createRunExecutionData({
-		executionData: { nodeExecutionStack: [{ node: firstNode, data: { main: [items] }, source: null }] },
+		executionData: { nodeExecutionStack: [{ node: startNode, data: { main: [items] }, source: null }] },
 	});
 
 	const workflowExecute = new WorkflowExecute(additionalData, 'manual', runExecutionData);

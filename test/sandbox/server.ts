@@ -75,7 +75,8 @@ export interface Sandbox {
 		count: number,
 		namePrefix?: string,
 	): Array<{ id: string; name: string }>;
-	addSessions(projectId: string, count: number): string[];
+	/** Stored sessions for list tests; `lastUpdatedAt` backdates them (e.g. for cleanup workflows). */
+	addSessions(projectId: string, count: number, options?: { lastUpdatedAt?: Date }): string[];
 	// Loosely typed on purpose: tests poke at arbitrary stored fields.
 	// eslint-disable-next-line @typescript-eslint/no-explicit-any
 	getSession(sessionId: string): any | undefined;
@@ -301,10 +302,14 @@ class SandboxServer implements Sandbox {
 		return this.store.addIndexes(projectId, count, namePrefix);
 	}
 
-	addSessions(projectId: string, count: number): string[] {
+	addSessions(projectId: string, count: number, options: { lastUpdatedAt?: Date } = {}): string[] {
 		if (!this.store.projects.has(projectId)) throw new Error(`Unknown project ${projectId}`);
 		const ids: string[] = [];
-		for (let i = 0; i < count; i++) ids.push(this.store.createSession(projectId, null).session_id);
+		for (let i = 0; i < count; i++) {
+			const session = this.store.createSession(projectId, null);
+			if (options.lastUpdatedAt) this.store.backdate(session, options.lastUpdatedAt, i);
+			ids.push(session.session_id);
+		}
 		return ids;
 	}
 

@@ -166,6 +166,12 @@ export class Store {
 		return s;
 	}
 
+	/** Sets a session's last update to `date` (plus `offsetMicros`, to keep a stable order). */
+	backdate(s: SessionRecord, date: Date, offsetMicros = 0): void {
+		s.updatedMicros = date.getTime() * 1000 + offsetMicros;
+		s.last_updated_at = formatMicros(s.updatedMicros);
+	}
+
 	touch(s: SessionRecord): void {
 		const { micros, iso } = this.stamp();
 		s.updatedMicros = micros;

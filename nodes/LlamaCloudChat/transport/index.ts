@@ -199,19 +199,25 @@ interface Page<T> {
 export async function llamaCloudRequestAllItems<T = IDataObject>(
 	context: LlamaCloudFunctions,
 	path: string,
-	config: RequestConfig & { limit?: number; pageSize?: number } = {},
+	config: RequestConfig & {
+		limit?: number;
+		pageSize?: number;
+		/** Keeps only matching items; pages are fetched until `limit` items match. */
+		filter?: (item: T) => boolean;
+	} = {},
 ): Promise<T[]> {
-	const { limit, pageSize = 100, ...rest } = config;
+	const { limit, pageSize = 100, filter, ...rest } = config;
 	const results: T[] = [];
 	let pageToken: string | undefined;
 	do {
-		const wanted = limit === undefined ? pageSize : Math.min(pageSize, limit - results.length);
+		// Without a filter, ask for no more than still needed; with one, full pages waste fewer requests.
+		const wanted = limit === undefined || filter ? pageSize : Math.min(pageSize, limit - results.length);
 		const page = await llamaCloudRequest<Page<T>>(context, 'GET', path, {
 			...rest,
 			qs: { ...rest.qs, page_size: wanted, page_token: pageToken },
 		});
 		const items = Array.isArray(page?.items) ? page.items : [];
-		results.push(...items);
+		results.push(...(filter ? items.filter(filter) : items));
 		pageToken = items.length > 0 && page.next_page_token ? page.next_page_token : undefined;
 	} while (pageToken && (limit === undefined || results.length < limit));
 	return limit === undefined ? results : results.slice(0, limit);

@@ -1,5 +1,7 @@
 import {
+	NodeOperationError,
 	updateDisplayOptions,
+	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeProperties,
@@ -26,6 +28,23 @@ const properties: INodeProperties[] = [
 		description: 'Max number of results to return',
 		displayOptions: { show: { returnAll: [false] } },
 	},
+	{
+		displayName: 'Filters',
+		name: 'filters',
+		type: 'collection',
+		placeholder: 'Add Filter',
+		default: {},
+		options: [
+			{
+				displayName: 'Last Updated Before',
+				name: 'updatedBefore',
+				type: 'dateTime',
+				default: '',
+				description:
+					'Only sessions not updated since this moment, e.g. {{ $now.minus({ days: 7 }) }} for a cleanup. LlamaCloud cannot filter sessions itself, so the node pages through them.',
+			},
+		],
+	},
 	...scopeProperties,
 	requestOptionsCollection,
 ];
@@ -34,6 +53,27 @@ const displayOptions = { show: { resource: ['session'], operation: ['getAll'] } 
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
+/** LlamaCloud timestamps may lack a timezone (`2026-04-22T12:34:41.342245`); they are UTC. */
+export function parseLlamaCloudTime(value: unknown): number {
+	if (typeof value !== 'string') return Number.NaN;
+	const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(value);
+	return Date.parse(hasZone ? value : `${value}Z`);
+}
+
+function updatedBeforeFilter(context: IExecuteFunctions, itemIndex: number) {
+	const value = context.getNodeParameter('filters.updatedBefore', itemIndex, '') as string | { toISO?: () => string };
+	if (value === '' || value === null || value === undefined) return undefined;
+	const text = typeof value === 'object' && typeof value.toISO === 'function' ? value.toISO() : String(value);
+	const cutoff = Date.parse(text);
+	if (Number.isNaN(cutoff)) {
+		throw new NodeOperationError(context.getNode(), `Last Updated Before: "${text}" is not a date`, {
+			itemIndex,
+			description: 'Give an ISO date such as 2026-11-01T00:00:00Z, or an expression such as {{ $now.minus({ days: 7 }) }}.',
+		});
+	}
+	return (session: IDataObject) => parseLlamaCloudTime(session.last_updated_at) < cutoff;
+}
+
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
 	const limit = returnAll ? undefined : Math.max(1, Number(this.getNodeParameter('limit', itemIndex, 50)));
@@ -41,6 +81,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		qs: scopeQuery(this, itemIndex),
 		itemIndex,
 		limit,
+		filter: updatedBeforeFilter(this, itemIndex),
 	});
 	return sessions.map((session) => ({ json: session, pairedItem: { item: itemIndex } }));
 }

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+
+import type { IConnections, INode, INodeParameters } from 'n8n-workflow';
+import { Workflow } from 'n8n-workflow';
+
+import type { LlamaCloudCredentialData } from './credentials';
+import { executeWorkflow, nodeTypes, type RunResult } from './run-workflow';
+
+interface WorkflowJson {
+	name: string;
+	nodes: INode[];
+	connections: IConnections;
+}
+
+/** Trigger nodes only start a run; n8n's manual trigger emits one empty item, which is what we feed. */
+const isTrigger = (node: INode) => /trigger$/i.test(node.type);
+
+export interface WorkflowFileOptions {
+	credentials: LlamaCloudCredentialData;
+	/** Replaces the `indexIds` of every LlamaCloud node (to point an example at your own indexes). */
+	indexIds?: string[];
+}
+
+/**
+ * Runs an importable n8n workflow file (such as `examples/*.json`) through n8n-core's engine.
+ * Its trigger is replaced by what the trigger emits: one empty item into the node it feeds.
+ */
+export async function runWorkflowFile(path: string, options: WorkflowFileOptions): Promise<RunResult & { name: string; nodeNames: string[] }> {
+	const json = JSON.parse(readFileSync(path, 'utf8')) as WorkflowJson;
+	const triggers = json.nodes.filter(isTrigger);
+	if (triggers.length !== 1) throw new Error(`${path}: expected exactly one trigger node`);
+	const trigger = triggers[0];
+	const startNodeName = json.connections[trigger.name]?.main?.[0]?.[0]?.node;
+	if (!startNodeName) throw new Error(`${path}: the trigger is not connected`);
+
+	const nodes = json.nodes
+		.filter((node) => !isTrigger(node))
+		.map((node) => {
+			const parameters: INodeParameters = { ...node.parameters };
+			if (options.indexIds && 'indexIds' in parameters) parameters.indexIds = options.indexIds;
+			return { ...node, parameters };
+		});
+	const connections = { ...json.connections };
+	delete connections[trigger.name];
+
+	const workflow = new Workflow({
+		id: 'example',
+		name: json.name,
+		nodes,
+		connections,
+		active: false,
+		nodeTypes,
+		settings: { executionOrder: 'v1' },
+	});
+	const result = await executeWorkflow(workflow, startNodeName, [{}], options.credentials);
+	return { ...result, name: json.name, nodeNames: nodes.map((node) => node.name) };
+}
