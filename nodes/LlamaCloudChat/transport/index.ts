@@ -35,6 +35,11 @@ export interface RequestConfig {
 	itemIndex?: number;
 	/** Defaults: GET/DELETE `idempotent`, POST `create`. */
 	retry?: RetryMode;
+	/**
+	 * For DELETE: a 404 on a retry means an earlier attempt did delete it (its answer was lost),
+	 * so the retry counts as done rather than failing a delete that happened.
+	 */
+	notFoundAfterRetryIsDone?: boolean;
 }
 
 interface RequestSettings {
@@ -137,6 +142,9 @@ async function execute(
 				request,
 			)) as IN8nHttpFullResponse;
 			if (response.statusCode < 400) return response;
+			if (response.statusCode === 404 && retries > 0 && config.notFoundAfterRetryIsDone) {
+				return { ...response, statusCode: 204, body: undefined };
+			}
 			failure = { status: response.statusCode, headers: response.headers as Record<string, unknown> };
 			errorBody = config.stream ? await readText(response.body as unknown as ByteStream) : response.body;
 		} catch (error) {

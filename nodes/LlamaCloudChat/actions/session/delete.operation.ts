@@ -18,6 +18,10 @@ export const description = updateDisplayOptions(displayOptions, properties);
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const sessionId = sessionIdOf(this, itemIndex);
-	await llamaCloudRequest(this, 'DELETE', sessionPath(sessionId), { qs: scopeQuery(this, itemIndex), itemIndex });
+	await llamaCloudRequest(this, 'DELETE', sessionPath(sessionId), {
+		qs: scopeQuery(this, itemIndex),
+		itemIndex,
+		notFoundAfterRetryIsDone: true,
+	});
 	return [{ json: { deleted: true, session_id: sessionId }, pairedItem: { item: itemIndex } }];
 }
