@@ -47,8 +47,22 @@ interface RequestSettings {
 	timeoutMs: number;
 }
 
+// One lookup per node run: the credential cannot change while a node executes, and decrypting it
+// for every request of a 1,000-item run is measurable.
+const baseUrlByContext = new WeakMap<object, Promise<string>>();
+
 /** The credential's API host, without a trailing slash. */
 export async function getBaseUrl(context: LlamaCloudFunctions): Promise<string> {
+	let baseUrl = baseUrlByContext.get(context);
+	if (!baseUrl) {
+		baseUrl = resolveBaseUrl(context);
+		baseUrlByContext.set(context, baseUrl);
+		baseUrl.catch(() => baseUrlByContext.delete(context));
+	}
+	return await baseUrl;
+}
+
+async function resolveBaseUrl(context: LlamaCloudFunctions): Promise<string> {
 	const credentials = await context.getCredentials<{ region?: string; baseUrl?: string }>(CREDENTIAL_TYPE);
 	const region = credentials.region ?? 'na';
 	const baseUrl = region === 'custom' ? String(credentials.baseUrl ?? '').trim() : REGION_BASE_URLS[region];
