@@ -19,6 +19,10 @@ export interface ChatTurnRequest {
 
 const IDLE: unique symbol = Symbol('idle');
 
+function formatDuration(ms: number): string {
+	return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+}
+
 /**
  * Sends one chat turn and reads its Server-Sent Events as they arrive, keeping memory flat however
  * long the answer. The POST is never repeated once LlamaCloud started answering (see transport/retry).
@@ -57,7 +61,7 @@ export async function runChatTurn(context: IExecuteFunctions, request: ChatTurnR
 			}
 			if (next === IDLE) {
 				throw streamError(
-					`LlamaCloud stopped sending the answer for ${Math.round(request.idleTimeoutMs / 1000)} s`,
+					`LlamaCloud stopped sending the answer for ${formatDuration(request.idleTimeoutMs)}`,
 					`The turn in session ${request.sessionId} may still finish on LlamaCloud: check it with Session → Get before asking again, or raise the 'Stream Idle Timeout' option.`,
 				);
 			}

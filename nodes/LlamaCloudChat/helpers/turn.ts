@@ -114,16 +114,11 @@ export class TurnCollector {
 			case 'stop':
 				this.stop = event;
 				break;
-			case 'error':
-				this.errorFrame =
-					typeof event.error === 'string'
-						? event.error
-						: typeof event.detail === 'string'
-							? event.detail
-							: typeof event.message === 'string'
-								? event.message
-								: JSON.stringify(event);
+			case 'error': {
+				const text = [event.error, event.detail, event.message, event.data].find((value) => typeof value === 'string');
+				this.errorFrame = typeof text === 'string' ? text : JSON.stringify(event);
 				break;
+			}
 			default:
 				break;
 		}

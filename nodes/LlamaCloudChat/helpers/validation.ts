@@ -89,10 +89,12 @@ export function validatePrompt(node: INode, value: unknown, itemIndex: number): 
 			description: 'Type the question, or map it from a previous node, e.g. {{ $json.chatInput }}.',
 		});
 	}
-	if (value.length > MAX_PROMPT_LENGTH) {
+	// LlamaCloud counts characters (code points), not UTF-16 units: an emoji is one character.
+	const length = [...value].length;
+	if (length > MAX_PROMPT_LENGTH) {
 		throw new NodeOperationError(
 			node,
-			`Prompt is ${value.length} characters long; LlamaCloud accepts at most ${MAX_PROMPT_LENGTH}`,
+			`Prompt is ${length} characters long; LlamaCloud accepts at most ${MAX_PROMPT_LENGTH}`,
 			{ itemIndex, description: 'Shorten the prompt, or split the question over several messages in the same session.' },
 		);
 	}

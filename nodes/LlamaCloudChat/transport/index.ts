@@ -141,7 +141,12 @@ async function execute(
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 		...(config.stream
-			? { encoding: 'stream', json: false, headers: { Accept: 'text/event-stream', 'Content-Type': 'application/json' } }
+			? {
+					encoding: 'stream',
+					json: false,
+					// Uncompressed, so the body is the socket's own stream (see below).
+					headers: { Accept: 'text/event-stream', 'Content-Type': 'application/json', 'Accept-Encoding': 'identity' },
+				}
 			: { json: true }),
 	};
 
@@ -155,7 +160,13 @@ async function execute(
 				CREDENTIAL_TYPE,
 				request,
 			)) as IN8nHttpFullResponse;
-			if (response.statusCode < 400) return response;
+			if (response.statusCode < 400) {
+				// The request timeout bounds the wait for LlamaCloud to start answering. n8n's HTTP client
+				// also leaves it on the socket as an idle timeout, which would cut a streaming answer at
+				// its first long pause; the stream's own idle timeout takes over from here.
+				if (config.stream) (response.body as { socket?: { setTimeout(ms: number): void } }).socket?.setTimeout(0);
+				return response;
+			}
 			if (response.statusCode === 404 && retries > 0 && config.notFoundAfterRetryIsDone) {
 				return { ...response, statusCode: 204, body: undefined };
 			}

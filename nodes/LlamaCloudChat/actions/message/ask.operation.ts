@@ -99,8 +99,19 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		throw nodeError;
 	}
 	if (deleteSession) {
-		await llamaCloudRequest(this, 'DELETE', sessionPath(sessionId), { qs, itemIndex });
-		json.session_deleted = true;
+		// The answer is already here: a failed clean-up must not throw it away (or invite a re-ask).
+		try {
+			await llamaCloudRequest(this, 'DELETE', sessionPath(sessionId), { qs, itemIndex, notFoundAfterRetryIsDone: true });
+			json.session_deleted = true;
+		} catch (error) {
+			json.session_deleted = false;
+			json.session_delete_error = (error as Error).message;
+			this.logger.warn('LlamaCloud session could not be deleted after answering', {
+				node: node.name,
+				sessionId,
+				error: (error as Error).message,
+			});
+		}
 	}
 	return [{ json, pairedItem: { item: itemIndex } }];
 }

@@ -58,8 +58,10 @@ async function boundIndexIds(
 	qs: IDataObject,
 ): Promise<string[]> {
 	const incoming = context.getInputData()[itemIndex]?.json;
-	let indexIds = incoming?.session_id === sessionId ? incoming.index_ids : undefined;
-	if (!Array.isArray(indexIds)) {
+	// `index_ids: null` on the incoming session means "unbound": no need to ask LlamaCloud again.
+	const fromIncoming = incoming?.session_id === sessionId && incoming && 'index_ids' in incoming;
+	let indexIds = fromIncoming ? incoming.index_ids : undefined;
+	if (!fromIncoming) {
 		const summary = await llamaCloudRequest(context, 'GET', sessionPath(sessionId, '/summary'), { qs, itemIndex });
 		indexIds = summary.index_ids;
 	}
