@@ -82,7 +82,7 @@ export class LlamaCloudApi implements ICredentialType {
 	test: ICredentialTestRequest = {
 		request: {
 			baseURL:
-				'={{ $credentials.region === "custom" ? $credentials.baseUrl : ($credentials.region === "eu" ? "https://api.cloud.eu.llamaindex.ai" : "https://api.cloud.llamaindex.ai") }}',
+				'={{ $credentials.region === "custom" ? String($credentials.baseUrl).trim() : ($credentials.region === "eu" ? "https://api.cloud.eu.llamaindex.ai" : "https://api.cloud.llamaindex.ai") }}',
 			url: '/api/v1/projects',
 			method: 'GET',
 		},

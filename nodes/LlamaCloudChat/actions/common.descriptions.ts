@@ -2,7 +2,8 @@ import type { INodeProperties } from 'n8n-workflow';
 
 import { MAX_INDEXES_PER_SESSION } from '../helpers/validation';
 
-const UUID_REGEX = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+// Empty is allowed: it means "the API key's default".
+const UUID_REGEX = '^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$';
 
 /** Where the call runs. Both go in the query string; empty means "the API key's default". */
 export const scopeProperties: INodeProperties[] = [

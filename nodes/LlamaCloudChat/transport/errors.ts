@@ -79,14 +79,19 @@ const NETWORK_HINTS: Record<string, string> = {
 export function apiErrorFromNetwork(
 	node: INode,
 	code: string | undefined,
-	message: string,
+	reason: string,
 	context: { method: string; path: string; baseUrl: string; itemIndex?: number; retries: number },
 ): NodeApiError {
 	const retried = context.retries > 0 ? ` Gave up after ${context.retries} ${context.retries === 1 ? 'retry' : 'retries'}.` : '';
 	const response: JsonObject = { code: code ?? 'UNKNOWN', method: context.method, path: context.path };
-	return new NodeApiError(node, response, {
-		message: `Could not reach LlamaCloud at ${context.baseUrl} (${code ?? message})`,
+	const message = `Could not reach LlamaCloud at ${context.baseUrl} (${code ?? reason})`;
+	const error = new NodeApiError(node, response, {
+		message,
 		description: (NETWORK_HINTS[code ?? ''] ?? 'The request failed before LlamaCloud answered. Try again.') + retried,
 		itemIndex: context.itemIndex,
 	});
+	// NodeApiError swaps messages naming a system error code for a generic sentence; keep ours,
+	// which also says where the node tried to connect.
+	error.message = message;
+	return error;
 }

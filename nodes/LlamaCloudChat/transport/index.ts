@@ -99,11 +99,14 @@ function compactQuery(qs: IDataObject | undefined): IDataObject | undefined {
 	return result;
 }
 
+/** The system error code of a failed request. n8n wraps it in a NodeApiError whose `httpCode` holds it. */
 function networkErrorOf(error: unknown): { code?: string; message: string } {
-	const err = error as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
-	const code = err?.cause?.code ?? err?.code;
+	const err = error as { code?: unknown; httpCode?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+	const code = [err?.cause?.code, err?.code, err?.httpCode].find(
+		(value): value is string => typeof value === 'string' && /^E[A-Z_]+$/.test(value),
+	);
 	const message = err?.cause?.message ?? err?.message;
-	return { code: typeof code === 'string' ? code : undefined, message: typeof message === 'string' ? message : 'request failed' };
+	return { code, message: typeof message === 'string' ? message : 'request failed' };
 }
 
 async function readText(stream: ByteStream, maxBytes = 65_536): Promise<string> {

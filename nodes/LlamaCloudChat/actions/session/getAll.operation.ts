@@ -74,9 +74,21 @@ function updatedBeforeFilter(context: IExecuteFunctions, itemIndex: number) {
 	return (session: IDataObject) => parseLlamaCloudTime(session.last_updated_at) < cutoff;
 }
 
+function limitOf(context: IExecuteFunctions, itemIndex: number): number {
+	const value = context.getNodeParameter('limit', itemIndex, 50);
+	const limit = Math.floor(Number(value));
+	if (!Number.isFinite(limit) || limit < 1) {
+		throw new NodeOperationError(context.getNode(), `Limit must be a whole number of at least 1, got ${JSON.stringify(value)}`, {
+			itemIndex,
+			description: "Set 'Limit' to how many sessions to return, or turn on 'Return All'.",
+		});
+	}
+	return limit;
+}
+
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const returnAll = this.getNodeParameter('returnAll', itemIndex, false) as boolean;
-	const limit = returnAll ? undefined : Math.max(1, Number(this.getNodeParameter('limit', itemIndex, 50)));
+	const limit = returnAll ? undefined : limitOf(this, itemIndex);
 	const sessions = await llamaCloudRequestAllItems(this, '/api/v1/chat', {
 		qs: scopeQuery(this, itemIndex),
 		itemIndex,
