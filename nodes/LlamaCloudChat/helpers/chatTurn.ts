@@ -11,9 +11,14 @@ export interface ChatTurnRequest {
 	indexIds: string[];
 	qs: IDataObject;
 	itemIndex: number;
+}
+
+/** The user's choices for a message (Send and Ask). */
+export interface MessageOptions {
+	includeEvents: boolean;
+	simplify: boolean;
 	/** Fail when no byte arrives for this long while the answer streams. */
 	idleTimeoutMs: number;
-	keepEvents: boolean;
 	requireAllIndexes?: boolean;
 }
 
@@ -27,10 +32,14 @@ function formatDuration(ms: number): string {
  * Sends one chat turn and reads its Server-Sent Events as they arrive, keeping memory flat however
  * long the answer. The POST is never repeated once LlamaCloud started answering (see transport/retry).
  */
-export async function runChatTurn(context: IExecuteFunctions, request: ChatTurnRequest): Promise<TurnResult> {
+export async function runChatTurn(
+	context: IExecuteFunctions,
+	request: ChatTurnRequest,
+	options: MessageOptions,
+): Promise<TurnResult> {
 	const node = context.getNode();
 	const body: IDataObject = { index_ids: request.indexIds, prompt: request.prompt };
-	if (request.requireAllIndexes !== undefined) body.require_all_indexes = request.requireAllIndexes;
+	if (options.requireAllIndexes !== undefined) body.require_all_indexes = options.requireAllIndexes;
 	const stream = await llamaCloudStream(context, sessionPath(request.sessionId, '/messages/stream'), {
 		qs: request.qs,
 		body,
@@ -38,7 +47,7 @@ export async function runChatTurn(context: IExecuteFunctions, request: ChatTurnR
 	});
 
 	const parser = new SseParser();
-	const collector = new TurnCollector(request.keepEvents);
+	const collector = new TurnCollector(options.includeEvents);
 	const iterator = stream[Symbol.asyncIterator]();
 	const streamError = (message: string, description: string) =>
 		new NodeApiError(node, { session_id: request.sessionId }, { message, description, itemIndex: request.itemIndex });
@@ -50,7 +59,7 @@ export async function runChatTurn(context: IExecuteFunctions, request: ChatTurnR
 			try {
 				next = await Promise.race([
 					iterator.next(),
-					sleepWithAbort(request.idleTimeoutMs, idle.signal).then(
+					sleepWithAbort(options.idleTimeoutMs, idle.signal).then(
 						(): typeof IDLE => IDLE,
 						(): typeof IDLE => IDLE,
 					),
@@ -61,7 +70,7 @@ export async function runChatTurn(context: IExecuteFunctions, request: ChatTurnR
 			}
 			if (next === IDLE) {
 				throw streamError(
-					`LlamaCloud stopped sending the answer for ${formatDuration(request.idleTimeoutMs)}`,
+					`LlamaCloud stopped sending the answer for ${formatDuration(options.idleTimeoutMs)}`,
 					`The turn in session ${request.sessionId} may still finish on LlamaCloud: check it with Session → Get before asking again, or raise the 'Stream Idle Timeout' option.`,
 				);
 			}
@@ -101,22 +110,23 @@ export async function runChatTurn(context: IExecuteFunctions, request: ChatTurnR
 	return result;
 }
 
-/** The node's output for a turn: the essentials by default, everything on request. */
-export function turnOutput(
-	sessionId: string,
-	result: TurnResult,
-	options: { simplify: boolean; includeEvents: boolean; prompt: string; indexIds: string[] },
-): IDataObject {
+/** Sends the message and returns the node's output for it: the essentials by default, everything on request. */
+export async function sendMessage(
+	context: IExecuteFunctions,
+	request: ChatTurnRequest,
+	options: MessageOptions,
+): Promise<IDataObject> {
+	const result = await runChatTurn(context, request, options);
 	const output: IDataObject = {
-		session_id: sessionId,
+		session_id: request.sessionId,
 		answer: result.answer,
 		citations: result.citations,
 		usage: result.usage,
 		is_error: result.is_error,
 	};
 	if (!options.simplify) {
-		output.prompt = options.prompt;
-		output.index_ids = options.indexIds;
+		output.prompt = request.prompt;
+		output.index_ids = request.indexIds;
 		output.thinking = result.thinking;
 		output.error = result.error;
 		output.stop = result.stop;

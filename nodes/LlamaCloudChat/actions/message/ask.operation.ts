@@ -9,26 +9,20 @@ import {
 	type JsonObject,
 } from 'n8n-workflow';
 
-import { runChatTurn, turnOutput } from '../../helpers/chatTurn';
+import { sendMessage } from '../../helpers/chatTurn';
 import { scopeQuery } from '../../helpers/scope';
 import { sessionPath } from '../../helpers/session';
 import { parseIndexIds, validatePrompt } from '../../helpers/validation';
 import { llamaCloudRequest } from '../../transport';
 import { indexIdsProperty, scopeProperties } from '../common.descriptions';
-import { messageOptions, readMessageOptions } from './options';
+import { messageOptions, promptProperty, readMessageOptions } from './options';
 
 const properties: INodeProperties[] = [
 	{
-		displayName: 'Prompt',
-		name: 'prompt',
-		type: 'string',
-		typeOptions: { rows: 3 },
-		required: true,
+		...promptProperty,
 		// Works as-is behind n8n's Chat Trigger and when an AI Agent calls this node as a tool.
 		default: '={{ $json.chatInput }}',
-		placeholder: 'What were the main findings in Q3?',
-		description:
-			'The question to answer from the indexes, at most 1000 characters. As an AI Agent tool, map it with $fromAI("prompt").',
+		description: `${promptProperty.description}. As an AI Agent tool, map it with $fromAI("prompt").`,
 	},
 	{
 		...indexIdsProperty,
@@ -77,17 +71,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const sessionId = String(session.session_id);
 	let json: IDataObject;
 	try {
-		const result = await runChatTurn(this, {
-			sessionId,
-			prompt,
-			indexIds,
-			qs,
-			itemIndex,
-			idleTimeoutMs: options.idleTimeoutMs,
-			keepEvents: options.includeEvents,
-			requireAllIndexes: options.requireAllIndexes,
-		});
-		json = turnOutput(sessionId, result, { ...options, prompt, indexIds });
+		json = await sendMessage(this, { sessionId, prompt, indexIds, qs, itemIndex }, options);
 	} catch (error) {
 		// Say which session the failed question lives in, so nothing is lost.
 		const nodeError =

@@ -1,6 +1,19 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
+import type { MessageOptions } from '../../helpers/chatTurn';
+import { MAX_PROMPT_LENGTH } from '../../helpers/validation';
 import { requestOptions } from '../common.descriptions';
+
+export const promptProperty: INodeProperties = {
+	displayName: 'Prompt',
+	name: 'prompt',
+	type: 'string',
+	typeOptions: { rows: 3 },
+	required: true,
+	default: '',
+	placeholder: 'What were the main findings in Q3?',
+	description: `The question or message, at most ${MAX_PROMPT_LENGTH} characters`,
+};
 
 export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
 
@@ -37,13 +50,6 @@ export const messageOptions: INodeProperties[] = [
 	},
 	...requestOptions,
 ];
-
-export interface MessageOptions {
-	includeEvents: boolean;
-	simplify: boolean;
-	idleTimeoutMs: number;
-	requireAllIndexes?: boolean;
-}
 
 export function readMessageOptions(context: IExecuteFunctions, itemIndex: number): MessageOptions {
 	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;

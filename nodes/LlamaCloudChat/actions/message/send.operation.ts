@@ -7,26 +7,17 @@ import {
 	type INodeProperties,
 } from 'n8n-workflow';
 
-import { runChatTurn, turnOutput } from '../../helpers/chatTurn';
+import { sendMessage } from '../../helpers/chatTurn';
 import { scopeQuery } from '../../helpers/scope';
 import { sessionIdOf, sessionPath } from '../../helpers/session';
 import { parseIndexIds, validatePrompt } from '../../helpers/validation';
 import { llamaCloudRequest } from '../../transport';
 import { indexIdsProperty, scopeProperties, sessionIdProperty } from '../common.descriptions';
-import { messageOptions, readMessageOptions } from './options';
+import { messageOptions, promptProperty, readMessageOptions } from './options';
 
 const properties: INodeProperties[] = [
 	sessionIdProperty,
-	{
-		displayName: 'Prompt',
-		name: 'prompt',
-		type: 'string',
-		typeOptions: { rows: 3 },
-		required: true,
-		default: '',
-		placeholder: 'What were the main findings in Q3?',
-		description: 'The question or message, at most 1000 characters',
-	},
+	promptProperty,
 	{
 		...indexIdsProperty,
 		description: `${indexIdsProperty.description} Leave empty to use the indexes the session is bound to; unbound sessions need them here.`,
@@ -83,16 +74,6 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const qs = scopeQuery(this, itemIndex);
 	const indexIds = chosenIndexIds.length > 0 ? chosenIndexIds : await boundIndexIds(this, itemIndex, sessionId, qs);
 
-	const result = await runChatTurn(this, {
-		sessionId,
-		prompt,
-		indexIds,
-		qs,
-		itemIndex,
-		idleTimeoutMs: options.idleTimeoutMs,
-		keepEvents: options.includeEvents,
-		requireAllIndexes: options.requireAllIndexes,
-	});
-	const json = turnOutput(sessionId, result, { ...options, prompt, indexIds });
+	const json = await sendMessage(this, { sessionId, prompt, indexIds, qs, itemIndex }, options);
 	return [{ json, pairedItem: { item: itemIndex } }];
 }
