@@ -21,11 +21,19 @@ function executorOf(resource: string, operation: string): OperationExecute | und
 	return module?.execute;
 }
 
-function errorItem(error: NodeApiError | NodeOperationError, itemIndex: number): INodeExecutionData {
+function errorItem(
+	context: IExecuteFunctions,
+	error: NodeApiError | NodeOperationError,
+	itemIndex: number,
+): INodeExecutionData {
 	const json: IDataObject = { error: error.message };
 	if (error.description) json.description = error.description;
 	if (error instanceof NodeApiError && error.httpCode) json.httpCode = error.httpCode;
-	return { json, pairedItem: { item: itemIndex } };
+	const item: INodeExecutionData = { json, pairedItem: { item: itemIndex } };
+	// n8n routes an item to the node's error output only when it carries the error itself; on the
+	// regular output that would reduce the json to `{ error }`, losing the description and status.
+	if (context.getNode().onError === 'continueErrorOutput') item.error = error;
+	return item;
 }
 
 function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
@@ -63,7 +71,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		} catch (error) {
 			const nodeError = asNodeError(this, error, itemIndex);
 			if (!continueOnFail) failures.set(itemIndex, nodeError);
-			results[itemIndex] = [errorItem(nodeError, itemIndex)];
+			results[itemIndex] = [errorItem(this, nodeError, itemIndex)];
 		}
 	};
 

@@ -1,4 +1,4 @@
-import { NodeApiError, sleepWithAbort, type IDataObject, type IExecuteFunctions, type JsonObject } from 'n8n-workflow';
+import { NodeApiError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
 
 import { llamaCloudStream } from '../transport';
 import { sessionPath } from './session';
@@ -22,8 +22,6 @@ export interface MessageOptions {
 	requireAllIndexes?: boolean;
 }
 
-const IDLE: unique symbol = Symbol('idle');
-
 function formatDuration(ms: number): string {
 	return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`;
 }
@@ -40,49 +38,32 @@ export async function runChatTurn(
 	const node = context.getNode();
 	const body: IDataObject = { index_ids: request.indexIds, prompt: request.prompt };
 	if (options.requireAllIndexes !== undefined) body.require_all_indexes = options.requireAllIndexes;
-	const stream = await llamaCloudStream(context, sessionPath(request.sessionId, '/messages/stream'), {
-		qs: request.qs,
-		body,
-		itemIndex: request.itemIndex,
-	});
+	const { body: stream, idleTimedOut } = await llamaCloudStream(
+		context,
+		sessionPath(request.sessionId, '/messages/stream'),
+		{ qs: request.qs, body, itemIndex: request.itemIndex, idleTimeoutMs: options.idleTimeoutMs },
+	);
 
 	const parser = new SseParser();
 	const collector = new TurnCollector(options.includeEvents);
-	const iterator = stream[Symbol.asyncIterator]();
 	const streamError = (message: string, description: string) =>
 		new NodeApiError(node, { session_id: request.sessionId }, { message, description, itemIndex: request.itemIndex });
 
 	try {
-		for (;;) {
-			const idle = new AbortController();
-			let next: IteratorResult<Uint8Array | string> | typeof IDLE;
-			try {
-				next = await Promise.race([
-					iterator.next(),
-					sleepWithAbort(options.idleTimeoutMs, idle.signal).then(
-						(): typeof IDLE => IDLE,
-						(): typeof IDLE => IDLE,
-					),
-				]);
-			} finally {
-				// Always cancel the idle timer so it cannot keep the process alive.
-				idle.abort();
-			}
-			if (next === IDLE) {
-				throw streamError(
-					`LlamaCloud stopped sending the answer for ${formatDuration(options.idleTimeoutMs)}`,
-					`The turn in session ${request.sessionId} may still finish on LlamaCloud: check it with Session → Get before asking again, or raise the 'Stream Idle Timeout' option.`,
-				);
-			}
-			if (next.done) break;
-			for (const message of parser.push(next.value)) {
+		for await (const chunk of stream) {
+			for (const message of parser.push(chunk)) {
 				const event = chatEventOf(message);
 				if (event) collector.add(event);
 			}
 		}
 	} catch (error) {
 		stream.destroy();
-		if (error instanceof NodeApiError) throw new NodeApiError(node, error as unknown as JsonObject);
+		if (idleTimedOut()) {
+			throw streamError(
+				`LlamaCloud stopped sending the answer for ${formatDuration(options.idleTimeoutMs)}`,
+				`The turn in session ${request.sessionId} may still finish on LlamaCloud: check it with Session → Get before asking again, or raise the 'Stream Idle Timeout' option.`,
+			);
+		}
 		throw streamError(
 			`The connection broke while LlamaCloud was answering (${(error as Error).message})`,
 			`The message was not sent again, to avoid a duplicate turn. Check session ${request.sessionId} with Session → Get, then send the message again if it is missing.`,

@@ -13,47 +13,60 @@ export interface SseMessage {
 export class SseParser {
 	private readonly decoder = new TextDecoder('utf-8');
 
-	private pending = '';
+	/** The current, unfinished line, in the pieces it arrived in (joined once, when it ends). */
+	private lineParts: string[] = [];
+
+	/** The last chunk ended in CR: a LF starting the next chunk belongs to the same line break. */
+	private afterCR = false;
 
 	private dataLines: string[] = [];
 
 	private eventName: string | undefined;
 
-	/** Parses a chunk and returns the messages it completed. */
+	/** Parses a chunk and returns the messages it completed. Only the new text is scanned. */
 	push(chunk: Uint8Array | string): SseMessage[] {
-		this.pending += typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
-		return this.drain(false);
+		return this.scan(typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true }));
 	}
 
 	/** Flushes what is left at end of stream; a last message without its blank line still counts. */
 	end(): SseMessage[] {
-		this.pending += this.decoder.decode();
-		const messages = this.drain(true);
+		const messages = this.scan(this.decoder.decode());
+		if (this.lineParts.length > 0) {
+			const message = this.line(this.takeLine(''));
+			if (message) messages.push(message);
+		}
 		const last = this.dispatch();
 		if (last) messages.push(last);
 		return messages;
 	}
 
-	private drain(final: boolean): SseMessage[] {
+	private scan(text: string): SseMessage[] {
 		const messages: SseMessage[] = [];
-		const text = this.pending;
-		let lineStart = 0;
-		for (let i = 0; i < text.length; i++) {
+		if (text === '') return messages;
+		let start = 0;
+		if (this.afterCR && text.charCodeAt(0) === 10) start = 1;
+		this.afterCR = false;
+		for (let i = start; i < text.length; i++) {
 			const code = text.charCodeAt(i);
 			if (code !== 10 && code !== 13) continue;
-			// A CR at the very end may be the first half of a CRLF split across chunks.
-			if (code === 13 && i === text.length - 1 && !final) break;
-			const message = this.line(text.slice(lineStart, i));
+			const message = this.line(this.takeLine(text.slice(start, i)));
 			if (message) messages.push(message);
-			if (code === 13 && text.charCodeAt(i + 1) === 10) i++;
-			lineStart = i + 1;
+			if (code === 13) {
+				if (i + 1 === text.length) this.afterCR = true;
+				else if (text.charCodeAt(i + 1) === 10) i++;
+			}
+			start = i + 1;
 		}
-		this.pending = final ? '' : text.slice(lineStart);
-		if (final && lineStart < text.length) {
-			const message = this.line(text.slice(lineStart));
-			if (message) messages.push(message);
-		}
+		if (start < text.length) this.lineParts.push(text.slice(start));
 		return messages;
+	}
+
+	private takeLine(lastPart: string): string {
+		if (this.lineParts.length === 0) return lastPart;
+		this.lineParts.push(lastPart);
+		const line = this.lineParts.join('');
+		this.lineParts = [];
+		return line;
 	}
 
 	private line(line: string): SseMessage | undefined {

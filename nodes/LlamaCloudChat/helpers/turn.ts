@@ -74,17 +74,21 @@ export class TurnCollector {
 		if (this.keepEvents) this.events.push(event);
 		const content = typeof event.content === 'string' ? event.content : '';
 		switch (event.type) {
+			// Once a complete block arrived, the answer is built from blocks only: the deltas are
+			// dropped rather than kept for nothing (they can be megabytes).
 			case 'text':
 				this.textBlocks.push(content);
+				this.textDeltas.length = 0;
 				break;
 			case 'text_delta':
-				this.textDeltas.push(content);
+				if (this.textBlocks.length === 0) this.textDeltas.push(content);
 				break;
 			case 'thinking':
 				this.thinkingBlocks.push(content);
+				this.thinkingDeltas.length = 0;
 				break;
 			case 'thinking_delta':
-				this.thinkingDeltas.push(content);
+				if (this.thinkingBlocks.length === 0) this.thinkingDeltas.push(content);
 				break;
 			case 'tool_call': {
 				const callId = typeof event.call_id === 'string' ? event.call_id : `call-${this.citations.size}`;

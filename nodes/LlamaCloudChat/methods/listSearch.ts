@@ -35,6 +35,7 @@ function matches(filter: string | undefined, ...texts: Array<string | undefined>
 async function listProjects(context: ILoadOptionsFunctions, organizationId?: string): Promise<Project[]> {
 	const projects = await llamaCloudRequest<Project[]>(context, 'GET', '/api/v1/projects', {
 		qs: { organization_id: organizationId },
+		response: 'array',
 	});
 	return Array.isArray(projects) ? projects : [];
 }
@@ -58,7 +59,7 @@ export async function searchProjects(this: ILoadOptionsFunctions, filter?: strin
 export async function searchOrganizations(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
 	let organizations: Organization[];
 	try {
-		organizations = await llamaCloudRequest<Organization[]>(this, 'GET', '/api/v1/organizations');
+		organizations = await llamaCloudRequest<Organization[]>(this, 'GET', '/api/v1/organizations', { response: 'array' });
 	} catch (error) {
 		if ((error as { httpCode?: string }).httpCode !== '404') throw new NodeApiError(this.getNode(), error as JsonObject);
 		const projects = await listProjects(this);

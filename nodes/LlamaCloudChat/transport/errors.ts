@@ -95,3 +95,21 @@ export function apiErrorFromNetwork(
 	error.message = message;
 	return error;
 }
+
+export function apiErrorFromUnexpectedBody(
+	node: INode,
+	status: number,
+	body: unknown,
+	context: { expected: 'object' | 'array'; method: string; path: string; itemIndex?: number },
+): NodeApiError {
+	const what = context.expected === 'array' ? 'a JSON list' : 'a JSON object';
+	const got = detailOf(body) ?? (Array.isArray(body) ? 'a JSON list' : 'an empty body');
+	const response: JsonObject = { status, method: context.method, path: context.path };
+	return new NodeApiError(node, response, {
+		message: `LlamaCloud answered ${status} without ${what}: ${got}`,
+		description:
+			"This does not look like the LlamaCloud API. Check the credential's Region or Base URL; a proxy or login page may be answering instead.",
+		httpCode: String(status),
+		itemIndex: context.itemIndex,
+	});
+}

@@ -8,7 +8,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError, sleep } from 'n8n-workflow';
 
-import { apiErrorFromNetwork, apiErrorFromResponse } from './errors';
+import { apiErrorFromNetwork, apiErrorFromResponse, apiErrorFromUnexpectedBody } from './errors';
 import { isRetryable, retryDelayMs, type FailedAttempt, type RetryMode } from './retry';
 
 export type LlamaCloudFunctions = IExecuteFunctions | ILoadOptionsFunctions;
@@ -16,6 +16,18 @@ export type LlamaCloudFunctions = IExecuteFunctions | ILoadOptionsFunctions;
 /** A response body read as a stream: bytes in order, and a way to stop it. */
 export interface ByteStream extends AsyncIterable<Uint8Array | string> {
 	destroy(error?: Error): void;
+}
+
+/** The socket under a streamed body (a Node `IncomingMessage`, sent uncompressed). */
+interface TimedSocket {
+	setTimeout(ms: number): void;
+	once(event: 'timeout', listener: () => void): void;
+}
+
+export interface AnswerStream {
+	body: ByteStream;
+	/** Whether the stream was cut because LlamaCloud sent nothing for the idle timeout. */
+	idleTimedOut(): boolean;
 }
 
 export const CREDENTIAL_TYPE = 'llamaCloudApi';
@@ -35,6 +47,8 @@ export interface RequestConfig {
 	itemIndex?: number;
 	/** Defaults: GET/DELETE `idempotent`, POST `create`. */
 	retry?: RetryMode;
+	/** The JSON a success must carry (default: an object; nothing for DELETE). Anything else is an error. */
+	response?: 'object' | 'array' | 'none';
 	/**
 	 * For DELETE: a 404 on a retry means an earlier attempt did delete it (its answer was lost),
 	 * so the retry counts as done rather than failing a delete that happened.
@@ -164,10 +178,6 @@ async function execute(
 				request,
 			)) as IN8nHttpFullResponse;
 			if (response.statusCode < 400) {
-				// The request timeout bounds the wait for LlamaCloud to start answering. n8n's HTTP client
-				// also leaves it on the socket as an idle timeout, which would cut a streaming answer at
-				// its first long pause; the stream's own idle timeout takes over from here.
-				if (config.stream) (response.body as { socket?: { setTimeout(ms: number): void } }).socket?.setTimeout(0);
 				return response;
 			}
 			if (response.statusCode === 404 && retries > 0 && config.notFoundAfterRetryIsDone) {
@@ -210,17 +220,42 @@ export async function llamaCloudRequest<T = IDataObject>(
 	config: RequestConfig = {},
 ): Promise<T> {
 	const response = await execute(context, method, path, config);
-	return response.body as T;
+	const expected = config.response ?? (method === 'DELETE' ? 'none' : 'object');
+	const body: unknown = response.body;
+	const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+	if ((expected === 'object' && !isObject) || (expected === 'array' && !Array.isArray(body))) {
+		// A login page or proxy answering 200 must not flow on as if it were a session.
+		throw apiErrorFromUnexpectedBody(context.getNode(), response.statusCode, body, {
+			expected,
+			method,
+			path,
+			itemIndex: config.itemIndex,
+		});
+	}
+	return body as T;
 }
 
 /** Opens an SSE response. The caller owns the body stream and must consume or destroy it. */
 export async function llamaCloudStream(
 	context: LlamaCloudFunctions,
 	path: string,
-	config: RequestConfig,
-): Promise<ByteStream> {
+	config: RequestConfig & { idleTimeoutMs: number },
+): Promise<AnswerStream> {
 	const response = await execute(context, 'POST', path, { ...config, retry: 'stream', stream: true });
-	return response.body as unknown as ByteStream;
+	const body = response.body as unknown as ByteStream & { socket?: TimedSocket };
+	let idle = false;
+	// The request timeout bounded the wait for the first byte; n8n's HTTP client leaves it on the
+	// socket, where it would cut the answer at its first long pause. From here the socket's own
+	// inactivity timer is the stream idle timeout: no timer of ours per chunk, reset by every byte.
+	// (Its 'timeout' listener from n8n's client destroys the socket; ours records why.)
+	if (body.socket) {
+		body.socket.setTimeout(config.idleTimeoutMs);
+		body.socket.once('timeout', () => {
+			idle = true;
+			body.destroy(new Error('idle timeout'));
+		});
+	}
+	return { body, idleTimedOut: () => idle };
 }
 
 interface Page<T> {
