@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const W = require('./lib/workflows');
 
-const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';
+const { CHROMIUM, ensureChromium } = require('./lib/chromium');
 const CHROMIUM_ARGS = [
 	'--headless',
 	'--no-sandbox',
@@ -50,7 +50,7 @@ function optionName(nodeType, param, value) {
 async function runBrowserTests(ctx) {
 	const { n8n, sandbox, check, log, artifactsDir, owner, workflows, repo, nodeTypes } = ctx;
 	const { chromium } = loadPlaywright(repo);
-	if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install -y chromium`);
+	await ensureChromium({ log });
 	const shots = path.join(artifactsDir, 'screenshots');
 	fs.mkdirSync(shots, { recursive: true });
 	const shot = async (page, name) => {
@@ -121,10 +121,17 @@ async function runBrowserTests(ctx) {
 		const indexParam = page.locator('[data-test-id="parameter-input-indexIds"]');
 		if (await indexParam.count()) {
 			const loadsBefore = sandbox.requests.filter((q) => q.method === 'GET' && q.path === '/api/v1/indexes').length;
-			await indexParam.locator('.el-select, input').first().click();
 			const names = await sandboxIndexNames(sandbox);
 			const dropdown = page.locator('.el-select-dropdown__item:visible');
-			await dropdown.first().waitFor({ timeout: 20_000 }).catch(() => {});
+			// Element Plus selects open on a click on the field; which inner element takes it varies, so try
+			// a few, never clicking again once the list is open (a second click closes it).
+			const targets = ['.el-select__caret', '.el-input__wrapper', '.el-select__wrapper', '.el-select__tags', '.el-select'];
+			for (let attempt = 0; attempt < 6; attempt++) {
+				if (await dropdown.count()) break;
+				const t = indexParam.locator(targets[attempt % targets.length]).first();
+				if (await t.count()) await t.click({ timeout: 5000 }).catch(() => {});
+				await dropdown.first().waitFor({ timeout: 4000 }).catch(() => {});
+			}
 			const shown = (await dropdown.allTextContents()).map((s) => s.trim());
 			const missing = names.filter((nm) => !shown.some((s) => s.includes(nm)));
 			check(missing.length === 0, `browser: index list shows the sandbox's ${names.length} indexes`, `missing ${missing.join(', ')}; shown ${JSON.stringify(shown)}`);
@@ -162,7 +169,7 @@ async function runBrowserTests(ctx) {
 		await ndv.waitFor();
 		const output = page.locator('[data-test-id="output-panel"]');
 		await output.waitFor();
-		await output.locator('[data-test-id="radio-button-json"]').first().click().catch(() => {});
+		await output.locator('[data-test-id="radio-button-json"]').first().click({ timeout: 3000 }).catch(() => {});
 		await page.waitForTimeout(800);
 		const outText = (await output.textContent()) ?? '';
 		check(/session_id|ses-/.test(outText), 'browser: output panel shows the node output (session_id)', outText.slice(0, 300));
@@ -170,10 +177,12 @@ async function runBrowserTests(ctx) {
 			check(/answer/.test(outText), 'browser: output panel shows the answer', outText.slice(0, 300));
 		}
 		result.screenshots.output = await shot(page, '05-node-panel-output');
-		// Table view makes the nicer picture for docs.
-		await output.locator('[data-test-id="radio-button-table"]').first().click().catch(() => {});
-		await page.waitForTimeout(500);
-		result.screenshots.docs = await shot(page, '06-node-panel-docs');
+		// For docs: table view, no toasts, only when the run worked.
+		await output.locator('[data-test-id="radio-button-table"]').first().click({ timeout: 3000 }).catch(() => {});
+		for (const btn of await page.locator('.el-notification__closeBtn').all()) await btn.click({ timeout: 2000 }).catch(() => {});
+		await page.waitForTimeout(800);
+		const docsShot = await shot(page, '06-node-panel-docs');
+		if (/executed successfully/i.test(toastText)) result.screenshots.docs = docsShot;
 
 		const html = await page.content();
 		check(!html.includes(sandbox.apiKey), 'browser: the API key is not in the page', 'key found in DOM');

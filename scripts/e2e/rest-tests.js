@@ -63,7 +63,8 @@ async function runRestTests(ctx) {
 	check(!String(t.result?.message).includes(WRONG_KEY), 'REST: wrong-key failure does not echo the key', t.result?.message);
 
 	// 4. stored wrong-key credential
-	t = await test('saved wrong key', { id: WRONG_KEY_CREDENTIAL.id, name: WRONG_KEY_CREDENTIAL.name, type: W.CREDENTIAL_TYPE });
+	const wrongStored = (await rest.get(`/rest/credentials/${WRONG_KEY_CREDENTIAL.id}?includeData=true`)).json?.data;
+	t = await test('saved wrong key', { id: WRONG_KEY_CREDENTIAL.id, name: WRONG_KEY_CREDENTIAL.name, type: W.CREDENTIAL_TYPE, data: wrongStored?.data ?? {} });
 	check(t.result?.status === 'Error', 'REST: stored wrong-key credential fails the test', JSON.stringify(t.result));
 
 	// 5. unreachable base URL: a clear message, not a hang

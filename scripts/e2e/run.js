@@ -34,7 +34,7 @@ function parseArgs(argv) {
 		else if (a === '--sandbox') o.sandbox = path.resolve(next());
 		else if (a === '--timeout-min') o.timeoutMin = Number(next());
 		else if (a === '-h' || a === '--help') {
-			console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(3, 15).join('\n').replace(/^ \* ?/gm, ''));
+			console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(3, 13).join('\n').replace(/^ \* ?/gm, ''));
 			process.exit(0);
 		} else throw new Error(`unknown argument ${a}`);
 	}
@@ -49,6 +49,27 @@ function loadSandbox(file) {
 	const mod = require(file);
 	if (typeof mod.startSandbox !== 'function') throw new Error(`${file} does not export startSandbox()`);
 	return mod;
+}
+
+/** Names the built package takes from n8n-workflow (tsc output: n8n_workflow_1.Name) vs what n8n ships. */
+async function checkWorkflowExports(runtime, pkgDir) {
+	const used = new Set();
+	const walk = (d) => {
+		for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+			const f = path.join(d, e.name);
+			if (e.isDirectory()) walk(f);
+			else if (e.name.endsWith('.js')) {
+				for (const m of fs.readFileSync(f, 'utf8').matchAll(/\bn8n_workflow_\d+\.([A-Za-z_$][\w$]*)/g)) used.add(m[1]);
+			}
+		}
+	};
+	walk(path.join(pkgDir, 'dist'));
+	const { run } = require('./lib/proc');
+	const n8nDir = path.dirname(path.dirname(runtime.N8N_BIN));
+	const r = await run(runtime.N8N_NODE, ['-e', 'console.log(JSON.stringify(Object.keys(require("n8n-workflow"))))'], { cwd: n8nDir, timeoutMs: 60_000 });
+	if (r.code !== 0) throw new Error(`cannot load n8n's n8n-workflow: ${r.stderr.slice(-300)}`);
+	const available = new Set(JSON.parse(r.stdout));
+	return { used: [...used], missing: [...used].filter((n) => !available.has(n)) };
 }
 
 async function main() {
@@ -97,7 +118,10 @@ async function main() {
 		killAllSync();
 		if (!opts.keep) fs.rmSync(workDir, { recursive: true, force: true });
 	};
-	installExitHooks(cleanup);
+	installExitHooks(async () => {
+		aborted = true; // no further steps while we shut down
+		await cleanup();
+	});
 	const watchdog = setTimeout(async () => {
 		console.error(`\n[e2e] FAIL: overall timeout of ${opts.timeoutMin} min reached; stopping everything`);
 		await cleanup().catch(() => {});
@@ -118,6 +142,10 @@ async function main() {
 			async () => {
 				const p = await installPackage({ packageDir: opts.packageDir || REPO, userFolder, workDir, logFile: path.join(artifactsDir, 'npm-pack.log') });
 				log(`  ${p.name}@${p.version}: ${p.files} files packed, installed as a community package`);
+				// The package compiles against the n8n-workflow in devDependencies, but runs against n8n's own
+				// copy: every export it uses must exist there.
+				const { missing, used } = await checkWorkflowExports(runtime, p.dir);
+				check(missing.length === 0, `package: the n8n-workflow exports it uses exist in n8n ${runtime.N8N_RUNTIME_N8N_VERSION} (${used.length} used)`, `missing at runtime: ${missing.join(', ')}`);
 			},
 			{ critical: true },
 		);

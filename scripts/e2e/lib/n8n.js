@@ -178,8 +178,8 @@ class N8nInstance {
 	}
 
 	/** `n8n start` on 127.0.0.1:<free port>; resolves once the REST API answers. */
-	async start({ timeoutMs = 240_000, env = {} } = {}) {
-		this.port = await freePort();
+	async start({ timeoutMs = 240_000, env = {}, port, tee = false } = {}) {
+		this.port = port || (await freePort());
 		this.brokerPort = await freePort();
 		this.url = `http://127.0.0.1:${this.port}`;
 		const started = Date.now();
@@ -195,6 +195,7 @@ class N8nInstance {
 			}),
 			cwd: this.userFolder,
 			logFile: this.logFile,
+			onLine: tee ? (line) => process.stdout.write(`[n8n] ${line}\n`) : undefined,
 		});
 		const deadline = started + timeoutMs;
 		let lastErr = '';

@@ -46,6 +46,22 @@ function prepareWorkflow(file, { id, values, credential }) {
 	return wf;
 }
 
+/** Replace the workflow's (non-manual) trigger by a Manual Trigger; returns the replaced node or undefined. */
+function useManualTrigger(wf) {
+	if (cliStartNode(wf)) return undefined;
+	const targets = new Set();
+	for (const outs of Object.values(wf.connections || {})) {
+		for (const list of Object.values(outs)) for (const conns of list || []) for (const c of conns || []) targets.add(c.node);
+	}
+	const trigger = wf.nodes.find((n) => /trigger$/i.test(n.type) && !targets.has(n.name));
+	if (!trigger) return undefined;
+	const original = { name: trigger.name, type: trigger.type };
+	trigger.type = 'n8n-nodes-base.manualTrigger';
+	trigger.typeVersion = 1;
+	trigger.parameters = {};
+	return original;
+}
+
 function cliStartNode(wf) {
 	return wf.nodes.find((n) => CLI_START_TYPES.includes(n.type));
 }
@@ -109,6 +125,7 @@ module.exports = {
 	listWorkflowFiles,
 	prepareWorkflow,
 	cliStartNode,
+	useManualTrigger,
 	parseRunOutput,
 	outputItems,
 	inputItems,
