@@ -86,5 +86,23 @@ export class LlamaCloudApi implements ICredentialType {
 			url: '/api/v1/projects',
 			method: 'GET',
 		},
+		// n8n would only say "Unauthorized"; say what to check.
+		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message:
+						'LlamaCloud rejected the API key (401). Check the key, and that the Region is the one the key was created in.',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 403,
+					message: 'The API key may not list projects (403). Use a key with access to the organization.',
+				},
+			},
+		],
 	};
 }

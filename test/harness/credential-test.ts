@@ -33,6 +33,12 @@ export async function testCredential(data: LlamaCloudCredentialData): Promise<Cr
 		await httpRequest({ ...request });
 		return { status: 'OK', message: 'Connection tested successfully', request };
 	} catch (error) {
+		// As n8n's credential tester: a `responseCode` rule matching the status gives the message.
+		const status = (error as { response?: { status?: number } }).response?.status;
+		const rule = credentialType.test!.rules?.find(
+			(candidate) => candidate.type === 'responseCode' && candidate.properties.value === status,
+		);
+		if (rule) return { status: 'Error', message: rule.properties.message, request };
 		const apiError = new NodeApiError(node, error as JsonObject);
 		const detail = (error as { response?: { data?: { detail?: unknown } } }).response?.data?.detail;
 		return {

@@ -86,30 +86,29 @@ describe('LlamaCloud API credential', () => {
 			expect(sandbox.requests.map((request) => request.path)).toEqual(['/api/v1/projects']);
 		});
 
-		it("fails with a wrong API key, showing LlamaCloud's reason and never the key", async () => {
+		it('fails with a wrong API key, saying to check the key and region, and never showing the key', async () => {
 			const result = await testCredential(credentials({ apiKey: WRONG_KEY }));
 
 			expect(result.status).toBe('Error');
-			expect(result.message).toContain('Invalid authentication token');
-			expect(result.message).toMatch(/credentials/i);
+			expect(result.message).toContain('rejected the API key (401)');
+			expect(result.message).toMatch(/Region/);
 			expect(result.message).not.toContain(WRONG_KEY);
 			expect(sandbox.requests[0].headers.authorization).toBe(`Bearer ${WRONG_KEY}`);
 		});
 
-		// Known bug (see report): the node trims the Custom Base URL (transport getBaseUrl), the Test
-		// button does not, so a pasted URL with a stray space fails the test ("Invalid URL") although
-		// the node would work with it.
+		// The node trims the Custom Base URL, so the Test button does too.
 		it('accepts a Custom Base URL with stray spaces, as the node does', async () => {
 			const result = await testCredential(credentials({ baseUrl: ` ${sandbox.url} ` }));
 
 			expect(result.status).toBe('OK');
 		});
 
-		it('fails with an empty API key as not authenticated', async () => {
+		it('fails with an empty API key as a rejected key', async () => {
 			const result = await testCredential(credentials({ apiKey: '' }));
 
 			expect(result.status).toBe('Error');
-			expect(result.message).toContain('Not authenticated');
+			expect(result.message).toContain('rejected the API key (401)');
+			expect(sandbox.requests[0].headers.authorization).toMatch(/^Bearer\s*$/);
 		});
 	});
 
@@ -158,9 +157,7 @@ describe('LlamaCloud API credential', () => {
 			expect(result.error?.message).toMatch(new RegExp(`^Could not reach LlamaCloud at ${url} \\(`));
 		});
 
-		// Known bug (see report): n8n's httpRequestWithAuthentication throws a NodeApiError whose network
-		// code is in `httpCode`; transport networkErrorOf() only reads `code` / `cause.code`, so the code
-		// is lost: no "ECONNREFUSED", no Base URL hint (and no retry of network failures).
+		// Regression: the network code (from NodeApiError.httpCode) and the Base URL are named.
 		it('the node names the network error and points at the Base URL', async () => {
 			const url = await closedUrl();
 

@@ -811,10 +811,7 @@ describe('Retry semantics', () => {
 // ---- Continue On Fail with an error output, a wrong key, odd success bodies, pages, Ask ------------
 
 describe('Continue On Fail with "On Error: Continue (using error output)"', () => {
-	// KNOWN BUG (see report): router.ts `errorItem` returns `{ json: { error, description, httpCode } }`
-	// without `error` on the item. n8n only moves an item to the error output when the item has
-	// `error`, or its json is exactly `{ error }` / `{ error, message }`, so failed items go down the
-	// success branch and the error branch stays empty.
+	// Regression: n8n moves an item to the error output only when the item itself carries `error`.
 	it('sends failed items to the error output and the others to the success output', async () => {
 		const setup = await scenario('Get Summary', { maxRetries: 0 });
 		const { method, path } = setup.target(1);
@@ -858,10 +855,7 @@ describe('A wrong API key', () => {
 });
 
 describe('A success status whose body is not a JSON object (e.g. a proxy login page)', () => {
-	// KNOWN BUG (see report): llamaCloudRequest returns whatever body came with a 2xx, and the
-	// operations put it into `json` as is: an HTML page or an empty body becomes an item whose `json`
-	// is a string (Ask would go on to use session "undefined"). It should fail like any other
-	// unusable answer: an error, or an error item under Continue On Fail.
+	// Regression: a 2xx whose body is not LlamaCloud's JSON (a proxy or login page) is an error, not an item.
 	it.each([
 		['Create', 'an HTML page', { type: 'status', status: 200, body: '<html><body><h1>Sign in to the proxy</h1></body></html>', contentType: 'text/html' }],
 		['Get Summary', 'an HTML page', { type: 'status', status: 200, body: '<html><body><h1>Sign in to the proxy</h1></body></html>', contentType: 'text/html' }],

@@ -189,9 +189,7 @@ describe('Session → Create', () => {
 			expect(chatRequests(sandbox)[0].rawQuery).toBe('');
 		});
 
-		// Known bug (see report): the "By ID" modes of Organization/Project validate with a UUID regex
-		// that does not accept '', so n8n refuses to run a workflow whose optional scope is left empty
-		// in that mode, although the field says "Leave empty to use the default project of the API key".
+		// Regression: an empty "By ID" value means the API key's default, and n8n must accept it.
 		it('also runs when project and organization are left empty in "By ID" mode', async () => {
 			const result = await create({ organization: byId('', 'id'), project: byId('', 'id') });
 

@@ -166,9 +166,7 @@ describe('Session → Get Many', () => {
 			expect(sessionIds(result)).toHaveLength(50);
 			expect(listRequests().map((request) => request.query.page_size)).toEqual(['50']);
 		});
-		// Known bug (see report): the limit is not rounded or checked, so a fractional or non-numeric
-		// Limit (typed, or mapped by an expression) is sent as page_size=2.5 / page_size=NaN and
-		// LlamaCloud answers 422. Passes once the node floors/validates the limit before sending.
+		// Regression: a fractional limit is floored; a non-numeric one is refused before any request.
 		it.each([
 			['a fractional limit', 2.5],
 			['a mapped fractional limit', '={{ 2.5 }}'],

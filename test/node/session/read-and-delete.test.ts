@@ -162,8 +162,7 @@ describe('Session → Get', () => {
 		expectApiKeyNotLeaked(result, sandbox.apiKey);
 	});
 
-	// Known bug (see report): network failures are never retried, although "Retries" promises it:
-	// n8n reports the network code in NodeApiError.httpCode, which transport networkErrorOf() ignores.
+	// Regression: n8n reports the network code in NodeApiError.httpCode; reads retry on it.
 	it('retries a read after the connection was dropped', async () => {
 		const sessionId = await sessionWithHistory();
 		sandbox.injectFault({ method: 'GET', path: `/api/v1/chat/${sessionId}`, action: { type: 'drop' } });
