@@ -40,7 +40,8 @@ export function resolveCredentialExpression(
 
 /**
  * Gives the engine the test's credential and applies the credential type's own `authenticate`
- * block (type `generic`) to every request, so requests carry exactly what n8n would send.
+ * (a function, or a `generic` block of expressions) to every request, as n8n's CredentialsHelper
+ * does, so requests carry exactly what n8n would send.
  */
 export class PackageCredentialsHelper extends ICredentialsHelper {
 	constructor(private readonly data: Record<string, ICredentialDataDecryptedObject>) {
@@ -57,7 +58,8 @@ export class PackageCredentialsHelper extends ICredentialsHelper {
 		if (typeName !== credentialType.name) throw new Error(`Unknown credential type ${typeName}`);
 		const authenticate = credentialType.authenticate;
 		const options = requestOptions as IHttpRequestOptions;
-		if (!authenticate || typeof authenticate === 'function' || authenticate.type !== 'generic') return options;
+		if (typeof authenticate === 'function') return await authenticate(credentials, options);
+		if (!authenticate || authenticate.type !== 'generic') return options;
 		for (const [target, values] of Object.entries(authenticate.properties)) {
 			const bucket = ((options as unknown as Record<string, Record<string, unknown>>)[target] ??= {});
 			for (const [key, value] of Object.entries(values as Record<string, unknown>)) {

@@ -219,7 +219,9 @@ describe('Batching with partial failures (Continue On Fail, 100 items, 10 per ba
 describe('Batching without Continue On Fail', () => {
 	it('stops at the first failing item in input order and starts no item after the batch in flight', async () => {
 		const sessions = await seedSessions(sandbox, 40);
-		sandbox.setLatency({ min: 5, max: 40 });
+		// Faults answer before the sandbox's latency, so item 12 fails while the items around it are
+		// still waiting: at that moment at most `batchSize - 1` later items can have started.
+		sandbox.setLatency(50);
 		for (const item of [12, 14]) {
 			sandbox.injectFault({
 				method: 'GET',
