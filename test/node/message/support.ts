@@ -4,25 +4,17 @@
 
 import type { IDataObject } from 'n8n-workflow';
 
-import { logLines } from '../../harness/logs';
+import { createSessionOverHttp, expectApiKeyNotLeaked } from '../../harness/support';
 import type { RunResult } from '../../harness/run-workflow';
 import type { RecordedRequest, Sandbox } from '../../sandbox';
 
 export const STREAM_PATH = /^\/api\/v1\/chat\/[^/]+\/messages\/stream$/;
 
-export function credentialsFor(sandbox: Sandbox) {
-	return { apiKey: sandbox.apiKey, region: 'custom' as const, baseUrl: sandbox.url };
-}
+export { byId, sandboxCredentials as credentialsFor } from '../../harness/support';
 
 /** Creates a session straight on the sandbox (not through the node); `null` makes it unbound. */
 export async function createSessionDirectly(sandbox: Sandbox, indexIds: string[] | null): Promise<string> {
-	const response = await fetch(`${sandbox.url}/api/v1/chat`, {
-		method: 'POST',
-		headers: { Authorization: `Bearer ${sandbox.apiKey}`, 'Content-Type': 'application/json' },
-		body: JSON.stringify(indexIds ? { index_ids: indexIds } : {}),
-	});
-	if (!response.ok) throw new Error(`Could not create a sandbox session: ${response.status}`);
-	return ((await response.json()) as { session_id: string }).session_id;
+	return await createSessionOverHttp(sandbox, { indexIds });
 }
 
 /** Requests the sandbox received, as "METHOD /path" lines (the session id shown as :id). */
@@ -47,8 +39,7 @@ export function errorOf(result: RunResult): { name?: string; message: string; de
 
 /** The API key must never end up in execution data (saved by n8n, shown in the UI) nor in logs. */
 export function expectNoApiKeyLeak(sandbox: Sandbox, result: RunResult): void {
-	expect(JSON.stringify(result.run)).not.toContain(sandbox.apiKey);
-	expect(JSON.stringify(logLines)).not.toContain(sandbox.apiKey);
+	expectApiKeyNotLeaked(result, sandbox.apiKey);
 }
 
 /** An SSE body with an error stop, for a fault that fails only one chosen request in-band. */
@@ -58,9 +49,4 @@ export function inBandErrorBody(message: string): string {
 		{ type: 'stop', error: message, is_error: true, usage: { duration_ms: 1, total_input_tokens: 10, total_output_tokens: 1, turns: 1 } },
 	];
 	return events.map((event) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`).join('');
-}
-
-/** A resource locator value "By ID". */
-export function byId(value: string) {
-	return { __rl: true, mode: 'id', value };
 }

@@ -4,24 +4,22 @@
 
 import net from 'node:net';
 
-import type { IDataObject, INodeExecutionData, INodeParameterResourceLocator, Workflow } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, Workflow } from 'n8n-workflow';
 
 import type { LlamaCloudCredentialData } from '../../harness/credentials';
 import { logLines, type LogLine } from '../../harness/logs';
 import { executeWorkflow, runWorkflow, type RunOptions, type RunResult } from '../../harness/run-workflow';
 import type { RecordedRequest, Sandbox } from '../../sandbox';
+import { createSessionOverHttp, sandboxCredentials, type NodeErrorView } from '../../harness/support';
 
 /** The message of the warn line the transport logs before each retry. */
 export const RETRY_MESSAGE = 'LlamaCloud request failed; retrying';
 
 export function credentialsFor(sandbox: Sandbox, baseUrl = sandbox.url): LlamaCloudCredentialData {
-	return { apiKey: sandbox.apiKey, region: 'custom', baseUrl };
+	return sandboxCredentials(sandbox, { baseUrl });
 }
 
-/** A resource locator value "By ID". */
-export function byId(value: string): INodeParameterResourceLocator {
-	return { __rl: true, mode: 'id', value };
-}
+export { byId, type NodeErrorView } from '../../harness/support';
 
 /** A loopback URL on which nothing listens: connecting to it is refused (ECONNREFUSED). */
 export async function closedPortUrl(): Promise<string> {
@@ -38,15 +36,7 @@ export async function closedPortUrl(): Promise<string> {
  */
 export async function seedSessions(sandbox: Sandbox, count: number, indexIds = ['idx-q3-reports']): Promise<string[]> {
 	const ids: string[] = [];
-	for (let n = 0; n < count; n++) {
-		const response = await fetch(`${sandbox.url}/api/v1/chat`, {
-			method: 'POST',
-			headers: { Authorization: `Bearer ${sandbox.apiKey}`, 'Content-Type': 'application/json' },
-			body: JSON.stringify({ index_ids: indexIds }),
-		});
-		expect(response.status).toBe(200);
-		ids.push(((await response.json()) as { session_id: string }).session_id);
-	}
+	for (let n = 0; n < count; n++) ids.push(await createSessionOverHttp(sandbox, { indexIds }));
 	sandbox.clearRequests();
 	return ids;
 }
@@ -79,15 +69,6 @@ export interface RetryMetadata {
 
 export function retryMetadata(): RetryMetadata[] {
 	return retryWarnings().map((line) => line.metadata as RetryMetadata);
-}
-
-/** The fields of the NodeApiError / NodeOperationError that stopped a workflow. */
-export interface NodeErrorView {
-	name: string;
-	message: string;
-	description?: string | null;
-	httpCode?: string | null;
-	context?: { itemIndex?: number };
 }
 
 /** The error that stopped the workflow; fails the test when the workflow did not fail. */
