@@ -29,7 +29,9 @@ async function ensureRuntime({ timeoutMs = 30 * 60_000 } = {}) {
 	const res = await new Promise((resolve, reject) => {
 		const { spawn } = require('node:child_process');
 		// stderr (progress of a cold install) goes straight to the terminal.
-		const child = spawn('bash', [script, 'env'], { stdio: ['ignore', 'pipe', 'inherit'], env: cleanEnv() });
+		// N8N_RUNTIME_* (e.g. N8N_RUNTIME_DIR) configure the runtime script itself: keep them.
+		const runtimeEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('N8N_RUNTIME_')));
+		const child = spawn('bash', [script, 'env'], { stdio: ['ignore', 'pipe', 'inherit'], env: cleanEnv(runtimeEnv) });
 		let out = '';
 		child.stdout.on('data', (b) => (out += b));
 		const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
