@@ -76,7 +76,7 @@ export const indexIdsProperty: INodeProperties = {
 };
 
 /** Options every operation shares: they shape how requests are made, not what they ask for. */
-export const requestOptions: INodeProperties[] = [
+const requestOptions: INodeProperties[] = [
 	{
 		displayName: 'Batching',
 		name: 'batching',
@@ -162,12 +162,14 @@ export const sessionIdProperty: INodeProperties = {
 	],
 };
 
-/** The "Options" collection for operations that have only the shared request options. */
-export const requestOptionsCollection: INodeProperties = {
-	displayName: 'Options',
-	name: 'options',
-	type: 'collection',
-	placeholder: 'Add Option',
-	default: {},
-	options: [...requestOptions],
-};
+/** An operation's "Options": its own options first, then the shared request options. */
+export function optionsCollection(operationOptions: INodeProperties[] = []): INodeProperties {
+	return {
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		options: [...operationOptions, ...requestOptions],
+	};
+}

@@ -14,7 +14,7 @@ import { scopeQuery } from '../../helpers/scope';
 import { sessionPath } from '../../helpers/session';
 import { parseIndexIds, validatePrompt } from '../../helpers/validation';
 import { llamaCloudRequest } from '../../transport';
-import { indexIdsProperty, scopeProperties } from '../common.descriptions';
+import { indexIdsProperty, optionsCollection, scopeProperties } from '../common.descriptions';
 import { messageOptions, promptProperty, readMessageOptions } from './options';
 
 const properties: INodeProperties[] = [
@@ -30,23 +30,16 @@ const properties: INodeProperties[] = [
 		description: `${indexIdsProperty.description} The new session is bound to them.`,
 	},
 	...scopeProperties,
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: [
-			{
-				displayName: 'Delete Session After Answer',
-				name: 'deleteSession',
-				type: 'boolean',
-				default: false,
-				description: 'Whether to delete the session once the answer is read, for one-shot questions that need no follow-up',
-			},
-			...messageOptions,
-		],
-	},
+	optionsCollection([
+		{
+			displayName: 'Delete Session After Answer',
+			name: 'deleteSession',
+			type: 'boolean',
+			default: false,
+			description: 'Whether to delete the session once the answer is read, for one-shot questions that need no follow-up',
+		},
+		...messageOptions,
+	]),
 ];
 
 const displayOptions = { show: { resource: ['message'], operation: ['ask'] } };

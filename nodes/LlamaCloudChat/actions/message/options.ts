@@ -2,7 +2,6 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 
 import type { MessageOptions } from '../../helpers/chatTurn';
 import { MAX_PROMPT_LENGTH } from '../../helpers/validation';
-import { requestOptions } from '../common.descriptions';
 
 export const promptProperty: INodeProperties = {
 	displayName: 'Prompt',
@@ -48,7 +47,6 @@ export const messageOptions: INodeProperties[] = [
 		default: DEFAULT_STREAM_IDLE_TIMEOUT_MS,
 		description: 'Fail when LlamaCloud sends nothing for this long while the answer streams, in milliseconds',
 	},
-	...requestOptions,
 ];
 
 export function readMessageOptions(context: IExecuteFunctions, itemIndex: number): MessageOptions {

@@ -12,7 +12,7 @@ import { scopeQuery } from '../../helpers/scope';
 import { sessionIdOf, sessionPath } from '../../helpers/session';
 import { parseIndexIds, validatePrompt } from '../../helpers/validation';
 import { llamaCloudRequest } from '../../transport';
-import { indexIdsProperty, scopeProperties, sessionIdProperty } from '../common.descriptions';
+import { indexIdsProperty, optionsCollection, scopeProperties, sessionIdProperty } from '../common.descriptions';
 import { messageOptions, promptProperty, readMessageOptions } from './options';
 
 const properties: INodeProperties[] = [
@@ -23,14 +23,7 @@ const properties: INodeProperties[] = [
 		description: `${indexIdsProperty.description} Leave empty to use the indexes the session is bound to; unbound sessions need them here.`,
 	},
 	...scopeProperties,
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: messageOptions,
-	},
+	optionsCollection(messageOptions),
 ];
 
 const displayOptions = { show: { resource: ['message'], operation: ['send'] } };

@@ -8,7 +8,7 @@ import {
 import { scopeQuery } from '../../helpers/scope';
 import { parseIndexIds } from '../../helpers/validation';
 import { llamaCloudRequest } from '../../transport';
-import { indexIdsProperty, requestOptionsCollection, scopeProperties } from '../common.descriptions';
+import { indexIdsProperty, optionsCollection, scopeProperties } from '../common.descriptions';
 
 const properties: INodeProperties[] = [
 	{
@@ -16,7 +16,7 @@ const properties: INodeProperties[] = [
 		description: `${indexIdsProperty.description} Leave empty for an unbound session whose indexes are chosen per message. The set is locked after the first message.`,
 	},
 	...scopeProperties,
-	requestOptionsCollection,
+	optionsCollection(),
 ];
 
 const displayOptions = { show: { resource: ['session'], operation: ['create'] } };

@@ -8,9 +8,9 @@ import {
 import { scopeQuery } from '../../helpers/scope';
 import { sessionIdOf, sessionPath } from '../../helpers/session';
 import { llamaCloudRequest } from '../../transport';
-import { requestOptionsCollection, scopeProperties, sessionIdProperty } from '../common.descriptions';
+import { optionsCollection, scopeProperties, sessionIdProperty } from '../common.descriptions';
 
-const properties: INodeProperties[] = [sessionIdProperty, ...scopeProperties, requestOptionsCollection];
+const properties: INodeProperties[] = [sessionIdProperty, ...scopeProperties, optionsCollection()];
 
 const displayOptions = { show: { resource: ['session'], operation: ['delete'] } };
 

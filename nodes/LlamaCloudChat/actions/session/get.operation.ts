@@ -8,28 +8,20 @@ import {
 import { scopeQuery } from '../../helpers/scope';
 import { sessionIdOf, sessionPath } from '../../helpers/session';
 import { llamaCloudRequest } from '../../transport';
-import { requestOptions, scopeProperties, sessionIdProperty } from '../common.descriptions';
+import { optionsCollection, scopeProperties, sessionIdProperty } from '../common.descriptions';
 
 const properties: INodeProperties[] = [
 	sessionIdProperty,
 	...scopeProperties,
-	{
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add Option',
-		default: {},
-		options: [
-			{
-				displayName: 'Include Events',
-				name: 'includeEvents',
-				type: 'boolean',
-				default: true,
-				description: 'Whether to include the conversation history (`events`): every prompt, tool call and answer',
-			},
-			...requestOptions,
-		],
-	},
+	optionsCollection([
+		{
+			displayName: 'Include Events',
+			name: 'includeEvents',
+			type: 'boolean',
+			default: true,
+			description: 'Whether to include the conversation history (`events`): every prompt, tool call and answer',
+		},
+	]),
 ];
 
 const displayOptions = { show: { resource: ['session'], operation: ['get'] } };

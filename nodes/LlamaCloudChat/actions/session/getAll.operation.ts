@@ -9,7 +9,7 @@ import {
 
 import { scopeQuery } from '../../helpers/scope';
 import { llamaCloudRequestAllItems } from '../../transport';
-import { requestOptionsCollection, scopeProperties } from '../common.descriptions';
+import { optionsCollection, scopeProperties } from '../common.descriptions';
 
 const properties: INodeProperties[] = [
 	{
@@ -46,7 +46,7 @@ const properties: INodeProperties[] = [
 		],
 	},
 	...scopeProperties,
-	requestOptionsCollection,
+	optionsCollection(),
 ];
 
 const displayOptions = { show: { resource: ['session'], operation: ['getAll'] } };
