@@ -28,6 +28,13 @@ async function runRestTests(ctx) {
 	const nodeTypes = Array.isArray(types.json) ? types.json : [];
 	const lc = nodeTypes.find((t) => t.name === W.NODE_TYPE);
 	check(lc, `REST: /types/nodes.json lists ${W.NODE_TYPE}`, `${nodeTypes.length} types, none of them ours`);
+	// usableAsTool: n8n derives a tool variant an AI Agent can call.
+	const tool = nodeTypes.find((t) => t.name === `${W.NODE_TYPE}Tool`);
+	check(
+		tool && Array.isArray(tool.outputs) && tool.outputs.includes('ai_tool'),
+		`REST: /types/nodes.json lists the AI Agent tool ${W.NODE_TYPE}Tool`,
+		tool ? JSON.stringify(tool.outputs) : 'missing',
+	);
 	const creds = await rest.get('/types/credentials.json');
 	check(Array.isArray(creds.json) && creds.json.some((c) => c.name === W.CREDENTIAL_TYPE), `REST: /types/credentials.json lists ${W.CREDENTIAL_TYPE}`, 'missing');
 
