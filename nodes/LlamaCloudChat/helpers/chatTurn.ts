@@ -22,6 +22,15 @@ export interface MessageOptions {
 	requireAllIndexes?: boolean;
 }
 
+const AFTER_STOP_GRACE_MS = 2000;
+const GRACE_OVER: unique symbol = Symbol('grace over');
+
+function gracePeriod(ms: number): Promise<typeof GRACE_OVER> {
+	return new Promise((resolve) =>
+		AbortSignal.timeout(ms).addEventListener('abort', () => resolve(GRACE_OVER), { once: true }),
+	);
+}
+
 function formatDuration(ms: number): string {
 	return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`;
 }
@@ -38,7 +47,7 @@ export async function runChatTurn(
 	const node = context.getNode();
 	const body: IDataObject = { index_ids: request.indexIds, prompt: request.prompt };
 	if (options.requireAllIndexes !== undefined) body.require_all_indexes = options.requireAllIndexes;
-	const { body: stream, idleTimedOut } = await llamaCloudStream(
+	const { body: stream, received, finished, idleTimedOut, whenIdle } = await llamaCloudStream(
 		context,
 		sessionPath(request.sessionId, '/messages/stream'),
 		{ qs: request.qs, body, itemIndex: request.itemIndex, idleTimeoutMs: options.idleTimeoutMs },
@@ -50,14 +59,22 @@ export async function runChatTurn(
 		new NodeApiError(node, { session_id: request.sessionId }, { message, description, itemIndex: request.itemIndex });
 
 	try {
-		for await (const chunk of stream) {
-			for (const message of parser.push(chunk)) {
+		const chunks = stream[Symbol.asyncIterator]();
+		let afterStop: Promise<typeof GRACE_OVER> | undefined;
+		for (;;) {
+			const next = await Promise.race([chunks.next(), whenIdle, ...(afterStop ? [afterStop] : [])]);
+			if (next === GRACE_OVER || next.done) break;
+			received();
+			for (const message of parser.push(next.value)) {
 				const event = chatEventOf(message);
 				if (event) collector.add(event);
 			}
+			// The turn is over at `stop`. Read on until LlamaCloud closes the stream (closing first could
+			// look like a cancelled turn to the server), but a connection kept open after it, e.g. with
+			// a proxy's keep-alives, must not hold the item.
+			if (collector.stopped && !afterStop) afterStop = gracePeriod(AFTER_STOP_GRACE_MS);
 		}
 	} catch (error) {
-		stream.destroy();
 		if (idleTimedOut()) {
 			throw streamError(
 				`LlamaCloud stopped sending the answer for ${formatDuration(options.idleTimeoutMs)}`,
@@ -68,10 +85,15 @@ export async function runChatTurn(
 			`The connection broke while LlamaCloud was answering (${(error as Error).message})`,
 			`The message was not sent again, to avoid a duplicate turn. Check session ${request.sessionId} with Session → Get, then send the message again if it is missing.`,
 		);
+	} finally {
+		finished();
+		stream.destroy();
 	}
-	for (const message of parser.end()) {
-		const event = chatEventOf(message);
-		if (event) collector.add(event);
+	if (!collector.stopped) {
+		for (const message of parser.end()) {
+			const event = chatEventOf(message);
+			if (event) collector.add(event);
+		}
 	}
 
 	const result = collector.result();

@@ -66,6 +66,11 @@ export class TurnCollector {
 
 	private stop: IDataObject | null = null;
 
+	/** A `stop` event arrived: nothing after it belongs to this turn. */
+	get stopped(): boolean {
+		return this.stop !== null;
+	}
+
 	private errorFrame: string | null = null;
 
 	constructor(private readonly keepEvents: boolean) {}

@@ -18,16 +18,16 @@ export interface ByteStream extends AsyncIterable<Uint8Array | string> {
 	destroy(error?: Error): void;
 }
 
-/** The socket under a streamed body (a Node `IncomingMessage`, sent uncompressed). */
-interface TimedSocket {
-	setTimeout(ms: number): void;
-	once(event: 'timeout', listener: () => void): void;
-}
-
 export interface AnswerStream {
 	body: ByteStream;
+	/** Call for every chunk read: it restarts the idle timeout. */
+	received(): void;
+	/** Call when done reading, however it ended. */
+	finished(): void;
 	/** Whether the stream was cut because LlamaCloud sent nothing for the idle timeout. */
 	idleTimedOut(): boolean;
+	/** Rejects when the idle timeout strikes; race it with reads, since some streams finish a pending read first. */
+	whenIdle: Promise<never>;
 }
 
 export const CREDENTIAL_TYPE = 'llamaCloudApi';
@@ -49,6 +49,8 @@ export interface RequestConfig {
 	retry?: RetryMode;
 	/** The JSON a success must carry (default: an object; nothing for DELETE). Anything else is an error. */
 	response?: 'object' | 'array' | 'none';
+	/** Raises the request timeout to at least this (for streams, see `llamaCloudStream`). */
+	minimumTimeoutMs?: number;
 	/**
 	 * For DELETE: a 404 on a retry means an earlier attempt did delete it (its answer was lost),
 	 * so the retry counts as done rather than failing a delete that happened.
@@ -123,6 +125,26 @@ function networkErrorOf(error: unknown): { code?: string; message: string } {
 	return { code, message: typeof message === 'string' ? message : 'request failed' };
 }
 
+/**
+ * The request timeout for a stream: how long LlamaCloud may take to start answering. (n8n's own
+ * timeout is raised for streams, see `llamaCloudStream`, so it has to be enforced here.) A late
+ * answer is closed when it finally comes.
+ */
+async function answerStarts(sent: Promise<IN8nHttpFullResponse>, timeoutMs: number): Promise<IN8nHttpFullResponse> {
+	let timedOut = false;
+	const deadline = new Promise<never>((_, reject) =>
+		AbortSignal.timeout(timeoutMs).addEventListener('abort', () => {
+			timedOut = true;
+			reject(Object.assign(new Error(`timeout of ${timeoutMs}ms exceeded`), { code: 'ECONNABORTED' }));
+		}),
+	);
+	sent.then(
+		(late) => timedOut && (late.body as unknown as ByteStream | undefined)?.destroy?.(),
+		() => undefined,
+	);
+	return await Promise.race([sent, deadline]);
+}
+
 async function readText(stream: ByteStream, maxBytes = 65_536): Promise<string> {
 	const chunks: Buffer[] = [];
 	let size = 0;
@@ -154,7 +176,7 @@ async function execute(
 		url: baseUrl + path,
 		qs: compactQuery(config.qs),
 		body: config.body,
-		timeout: timeoutMs,
+		timeout: Math.max(timeoutMs, config.minimumTimeoutMs ?? 0),
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 		...(config.stream
@@ -172,11 +194,12 @@ async function execute(
 		let errorBody: unknown;
 		let networkMessage = '';
 		try {
-			const response = (await context.helpers.httpRequestWithAuthentication.call(
+			const sent = context.helpers.httpRequestWithAuthentication.call(
 				context,
 				CREDENTIAL_TYPE,
 				request,
-			)) as IN8nHttpFullResponse;
+			) as Promise<IN8nHttpFullResponse>;
+			const response = config.stream ? await answerStarts(sent, timeoutMs) : await sent;
 			if (response.statusCode < 400) {
 				return response;
 			}
@@ -241,21 +264,47 @@ export async function llamaCloudStream(
 	path: string,
 	config: RequestConfig & { idleTimeoutMs: number },
 ): Promise<AnswerStream> {
-	const response = await execute(context, 'POST', path, { ...config, retry: 'stream', stream: true });
-	const body = response.body as unknown as ByteStream & { socket?: TimedSocket };
+	const response = await execute(context, 'POST', path, {
+		...config,
+		retry: 'stream',
+		stream: true,
+		// n8n's HTTP client leaves the request timeout on the socket for the whole body, where it
+		// would cut the answer at its first long pause: never let it be shorter than the idle timeout.
+		minimumTimeoutMs: config.idleTimeoutMs,
+	});
+	const body = response.body as unknown as ByteStream;
+	return { body, ...watchIdle(body, config.idleTimeoutMs) };
+}
+
+/**
+ * Destroys `body` when no chunk was read for `idleMs`. One timer per quiet period (re-armed for the
+ * time left), not one per chunk; `AbortSignal.timeout` timers never keep the process alive. It
+ * relies on nothing but the reader, so it works on whatever stream n8n's HTTP client hands over.
+ */
+function watchIdle(body: ByteStream, idleMs: number): Omit<AnswerStream, 'body'> {
+	let lastChunkAt = Date.now();
 	let idle = false;
-	// The request timeout bounded the wait for the first byte; n8n's HTTP client leaves it on the
-	// socket, where it would cut the answer at its first long pause. From here the socket's own
-	// inactivity timer is the stream idle timeout: no timer of ours per chunk, reset by every byte.
-	// (Its 'timeout' listener from n8n's client destroys the socket; ours records why.)
-	if (body.socket) {
-		body.socket.setTimeout(config.idleTimeoutMs);
-		body.socket.once('timeout', () => {
-			idle = true;
-			body.destroy(new Error('idle timeout'));
-		});
-	}
-	return { body, idleTimedOut: () => idle };
+	let ended = false;
+	let strike: (error: Error) => void = () => {};
+	const whenIdle = new Promise<never>((_, reject) => (strike = reject));
+	whenIdle.catch(() => {}); // observed by the reader's race; never unhandled
+	const arm = (ms: number) => AbortSignal.timeout(ms).addEventListener('abort', check, { once: true });
+	const check = () => {
+		if (ended) return;
+		const quietFor = Date.now() - lastChunkAt;
+		if (quietFor < idleMs) return arm(idleMs - quietFor);
+		idle = true;
+		const error = new Error('idle timeout');
+		strike(error);
+		body.destroy(error);
+	};
+	arm(idleMs);
+	return {
+		received: () => (lastChunkAt = Date.now()),
+		finished: () => (ended = true),
+		idleTimedOut: () => idle,
+		whenIdle,
+	};
 }
 
 interface Page<T> {
