@@ -1,6 +1,6 @@
 // Spec tests for the streaming side of a chat turn, as pure units: the SSE framing parser
 // (SseParser), the SSE message → chat event mapping (chatEventOf) and the turn builder
-// (TurnCollector). The framing rules follow /work/shared/llamacloud-chat-api.md §7.6
+// (TurnCollector). The framing rules follow the API reference (shared/llamacloud-chat-api.md) §7.6
 // ("robust node parser"); the byte-boundary tests use a body recorded from the sandbox.
 
 import { SseParser, type SseMessage } from '../../nodes/LlamaCloudChat/helpers/sse';
@@ -158,6 +158,15 @@ describe('chatEventOf: SSE messages to chat events', () => {
 	it('keeps non-JSON data visible instead of dropping it', () => {
 		expect(chatEventOf({ event: 'notice', data: 'warming up' })).toEqual({ type: 'notice', data: 'warming up' });
 		expect(chatEventOf({ data: 'plain text' })).toEqual({ type: 'message', data: 'plain text' });
+	});
+
+	it('does not take a chat event whose data cannot be read for that event (a cut stop is not a stop)', () => {
+		const cut = chatEventOf({ event: 'stop', data: '{"type":"stop","error":"Model crashed","is_err' });
+		expect(cut).toEqual({ type: 'unparsed', event: 'stop', data: '{"type":"stop","error":"Model crashed","is_err' });
+		const collector = new TurnCollector(false);
+		collector.add({ type: 'text', content: 'Half an ans' });
+		collector.add(cut!);
+		expect(collector.result().complete).toBe(false);
 	});
 
 	it('keeps JSON that is not an object (numbers, arrays) as data', () => {

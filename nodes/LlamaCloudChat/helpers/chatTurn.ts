@@ -1,6 +1,7 @@
-import { NodeApiError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { llamaCloudStream } from '../transport';
+import { llamaCloudError } from '../transport/errors';
 import { sessionPath } from './session';
 import { SseParser } from './sse';
 import { TurnCollector, chatEventOf, type TurnResult } from './turn';
@@ -56,7 +57,7 @@ export async function runChatTurn(
 	const parser = new SseParser();
 	const collector = new TurnCollector(options.includeEvents);
 	const streamError = (message: string, description: string) =>
-		new NodeApiError(node, { session_id: request.sessionId }, { message, description, itemIndex: request.itemIndex });
+		llamaCloudError(node, { session_id: request.sessionId }, { message, description, itemIndex: request.itemIndex });
 
 	try {
 		const chunks = stream[Symbol.asyncIterator]();
@@ -98,11 +99,13 @@ export async function runChatTurn(
 
 	const result = collector.result();
 	if (result.is_error) {
-		throw new NodeApiError(node, { session_id: request.sessionId, error: result.error }, {
+		const error = llamaCloudError(node, { session_id: request.sessionId, error: result.error }, {
 			message: `LlamaCloud could not answer: ${result.error}`,
 			description: `The turn failed inside LlamaCloud (session ${request.sessionId}). Check that the indexes exist and are synced, then try again.`,
 			itemIndex: request.itemIndex,
 		});
+		error.context.turnFailed = true;
+		throw error;
 	}
 	if (!result.complete) {
 		throw streamError(

@@ -25,6 +25,9 @@ export interface TurnResult {
 	events: ChatEvent[];
 }
 
+/** The event types of LlamaCloud's chat stream whose payload the turn is built from. */
+const CHAT_EVENT_TYPES = new Set(['user_input', 'thinking_delta', 'thinking', 'text_delta', 'text', 'tool_call', 'tool_result', 'stop']);
+
 /** Turns SSE messages into chat events: JSON `data`, type from the payload or else the `event:` field. */
 export function chatEventOf(message: SseMessage): ChatEvent | undefined {
 	const data = message.data.trim();
@@ -33,8 +36,10 @@ export function chatEventOf(message: SseMessage): ChatEvent | undefined {
 	try {
 		payload = JSON.parse(data);
 	} catch {
-		// Not JSON: keep it visible rather than dropping it.
-		return { type: message.event ?? 'message', data: message.data };
+		// Not JSON: keep it visible rather than dropping it. A chat event that cannot be read (e.g. a
+		// cut `stop`) must not count as that event: it becomes `unparsed`, so the turn stays incomplete.
+		const name = message.event ?? 'message';
+		return CHAT_EVENT_TYPES.has(name) ? { type: 'unparsed', event: name, data: message.data } : { type: name, data: message.data };
 	}
 	if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
 		return { type: message.event ?? 'message', data: payload as IDataObject[keyof IDataObject] };

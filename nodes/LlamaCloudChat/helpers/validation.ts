@@ -12,7 +12,7 @@ function describe(value: unknown): string {
 	if (value === null) return 'null';
 	if (Array.isArray(value)) return 'a list';
 	if (typeof value === 'string') return `"${value.length > 40 ? value.slice(0, 40) + '…' : value}"`;
-	return `a ${typeof value}`;
+	return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** An optional UUID from a resource locator: '' means "not set". */
@@ -82,9 +82,17 @@ export function parseIndexIds(node: INode, value: unknown, itemIndex: number): s
 	return ids;
 }
 
-export function validatePrompt(node: INode, value: unknown, itemIndex: number): string {
-	if (typeof value !== 'string' || value.trim() === '') {
+export function validatePrompt(node: INode, raw: unknown, itemIndex: number): string {
+	// A number mapped from a previous node is a fine question ("42"); objects and lists are not.
+	const value = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : raw;
+	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
 		throw new NodeOperationError(node, `Prompt is required, got ${describe(value)}`, {
+			itemIndex,
+			description: 'Type the question, or map it from a previous node, e.g. {{ $json.chatInput }}.',
+		});
+	}
+	if (typeof value !== 'string') {
+		throw new NodeOperationError(node, `Prompt must be text, got ${describe(value)}`, {
 			itemIndex,
 			description: 'Type the question, or map it from a previous node, e.g. {{ $json.chatInput }}.',
 		});

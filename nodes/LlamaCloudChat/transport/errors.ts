@@ -33,6 +33,21 @@ export function detailOf(body: unknown): string | undefined {
 	return undefined;
 }
 
+/**
+ * A NodeApiError that keeps exactly our message. NodeApiError swaps any message naming a system
+ * error code (ECONNRESET, ETIMEDOUT, ...) for generic advice such as "consider Retry on Fail",
+ * which would hide LlamaCloud's own words and could invite a duplicate chat turn.
+ */
+export function llamaCloudError(
+	node: INode,
+	response: JsonObject,
+	options: { message: string; description?: string; httpCode?: string; itemIndex?: number },
+): NodeApiError {
+	const error = new NodeApiError(node, response, options);
+	error.message = options.message;
+	return error;
+}
+
 const HINTS: Record<number, string> = {
 	400: 'LlamaCloud rejected the request. Check the parameters named in the message.',
 	401: "Check the API key in the 'LlamaCloud API' credential, and that its Region is the one the key was created in.",
@@ -50,18 +65,25 @@ function hintFor(status: number): string {
 	return 'LlamaCloud refused the request.';
 }
 
+/** Sending a message is never repeated automatically (see retry.ts), so "raise Retries" would not help. */
+function hintForMessage(status: number): string {
+	const what = status === 429 ? 'LlamaCloud is rate limiting this key.' : 'LlamaCloud had a server problem.';
+	return `${what} A message is never re-sent automatically, so that a chat turn cannot be duplicated: send it again later, or slow down with a lower 'Items per Batch' or a 'Batch Interval'.`;
+}
+
 export function apiErrorFromResponse(
 	node: INode,
 	status: number,
 	body: unknown,
-	context: { method: string; path: string; itemIndex?: number; retries: number },
+	context: { method: string; path: string; itemIndex?: number; retries: number; stream?: boolean },
 ): NodeApiError {
 	const detail = detailOf(body) ?? 'no details given';
+	const hint = context.stream && (status === 429 || status >= 500) ? hintForMessage(status) : hintFor(status);
 	const retried = context.retries > 0 ? ` Gave up after ${context.retries} ${context.retries === 1 ? 'retry' : 'retries'}.` : '';
 	const response: JsonObject = { status, detail, method: context.method, path: context.path };
-	return new NodeApiError(node, response, {
+	return llamaCloudError(node, response, {
 		message: `LlamaCloud error ${status}: ${detail}`,
-		description: hintFor(status) + retried,
+		description: hint + retried,
 		httpCode: String(status),
 		itemIndex: context.itemIndex,
 	});
@@ -84,16 +106,11 @@ export function apiErrorFromNetwork(
 ): NodeApiError {
 	const retried = context.retries > 0 ? ` Gave up after ${context.retries} ${context.retries === 1 ? 'retry' : 'retries'}.` : '';
 	const response: JsonObject = { code: code ?? 'UNKNOWN', method: context.method, path: context.path };
-	const message = `Could not reach LlamaCloud at ${context.baseUrl} (${code ?? reason})`;
-	const error = new NodeApiError(node, response, {
-		message,
+	return llamaCloudError(node, response, {
+		message: `Could not reach LlamaCloud at ${context.baseUrl} (${code ?? reason})`,
 		description: (NETWORK_HINTS[code ?? ''] ?? 'The request failed before LlamaCloud answered. Try again.') + retried,
 		itemIndex: context.itemIndex,
 	});
-	// NodeApiError swaps messages naming a system error code for a generic sentence; keep ours,
-	// which also says where the node tried to connect.
-	error.message = message;
-	return error;
 }
 
 export function apiErrorFromUnexpectedBody(
@@ -105,7 +122,7 @@ export function apiErrorFromUnexpectedBody(
 	const what = context.expected === 'array' ? 'a JSON list' : 'a JSON object';
 	const got = detailOf(body) ?? (Array.isArray(body) ? 'a JSON list' : 'an empty body');
 	const response: JsonObject = { status, method: context.method, path: context.path };
-	return new NodeApiError(node, response, {
+	return llamaCloudError(node, response, {
 		message: `LlamaCloud answered ${status} without ${what}: ${got}`,
 		description:
 			"This does not look like the LlamaCloud API. Check the credential's Region or Base URL; a proxy or login page may be answering instead.",

@@ -230,7 +230,7 @@ async function execute(
 			continue;
 		}
 
-		const errorContext = { method, path, baseUrl, itemIndex: config.itemIndex, retries };
+		const errorContext = { method, path, baseUrl, itemIndex: config.itemIndex, retries, stream: config.stream };
 		if (failure.status !== undefined) throw apiErrorFromResponse(node, failure.status, errorBody, errorContext);
 		throw apiErrorFromNetwork(node, failure.errorCode, networkMessage, errorContext);
 	}

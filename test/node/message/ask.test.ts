@@ -129,13 +129,32 @@ describe('Message → Ask', () => {
 
 		it('names the session the question was asked in, so nothing is lost (error stop)', async () => {
 			sandbox.setStreamBehaviour({ mode: 'in-band-error', errorMessage: 'Model provider overloaded' });
-			const result = await ask({ prompt: 'What grew in Q3?', options: { deleteSession: true } });
+			const result = await ask({ prompt: 'What grew in Q3?' });
 			const sessionId = onlySession();
 			const error = errorOf(result);
 			expect(error.message).toBe('LlamaCloud could not answer: Model provider overloaded');
 			expect(error.description).toContain(`The question was asked in session ${sessionId}.`);
-			// The failed turn stays readable: the session is kept even with "Delete Session After Answer".
 			expect(sandbox.getSession(sessionId).events[0]).toEqual({ type: 'user_input', content: 'What grew in Q3?' });
+			expectNoApiKeyLeak(sandbox, result);
+		});
+
+		it('with "Delete Session After Answer", deletes the session of a turn that surely failed, and says so', async () => {
+			sandbox.setStreamBehaviour({ mode: 'in-band-error', errorMessage: 'Model provider overloaded' });
+			const result = await ask({ prompt: 'What grew in Q3?', options: { deleteSession: true } });
+			const error = errorOf(result);
+			const sessionId = (error as unknown as { context: { session_id: string } }).context.session_id;
+			expect(error.message).toBe('LlamaCloud could not answer: Model provider overloaded');
+			expect(error.description).toContain(`The session ${sessionId} was deleted.`);
+			expect(sandbox.getSession(sessionId)).toBeUndefined();
+			expect(requestLines(sandbox)).toContain('DELETE /api/v1/chat/:id');
+			expectNoApiKeyLeak(sandbox, result);
+		});
+
+		it('with "Delete Session After Answer", keeps the session when the outcome is unknown (stream broke)', async () => {
+			sandbox.setStreamBehaviour({ mode: 'drop-mid-stream' });
+			const result = await ask({ prompt: 'What grew in Q3?', options: { deleteSession: true } });
+			const sessionId = onlySession();
+			expect(errorOf(result).description).toContain(`The question was asked in session ${sessionId}.`);
 			expect(requestLines(sandbox)).not.toContain('DELETE /api/v1/chat/:id');
 			expectNoApiKeyLeak(sandbox, result);
 		});

@@ -324,6 +324,19 @@ describe('Message → Send', () => {
 	});
 
 	describe('when the turn fails', () => {
+		it("keeps LlamaCloud's words even when they name a system error code (n8n would swap them for generic advice)", async () => {
+			sandbox.setStreamBehaviour({ mode: 'in-band-error', errorMessage: 'Retrieval failed: vector store ETIMEDOUT' });
+			const result = await createAndSend();
+			expect(errorOf(result).message).toBe('LlamaCloud could not answer: Retrieval failed: vector store ETIMEDOUT');
+			expectNoApiKeyLeak(sandbox, result);
+		});
+
+		it('accepts a number mapped as the prompt, as text', async () => {
+			const output = sendOutput(await createAndSend({ prompt: '={{ 42 }}' }));
+			expect(output.answer).toEqual(expect.any(String));
+			expect(streamRequests(sandbox)[0].body).toMatchObject({ prompt: '42' });
+		});
+
 		it("fails the item with LlamaCloud's message when the stream ends in an error stop", async () => {
 			sandbox.setStreamBehaviour({ mode: 'in-band-error', errorMessage: 'Model provider overloaded (529)' });
 			const result = await createAndSend();

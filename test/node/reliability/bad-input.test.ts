@@ -188,7 +188,8 @@ const KINDS: Record<Field, Kind[]> = {
 		{ label: 'a 100 kB string', value: huge },
 	],
 	Prompt: [
-		...WRONG_TYPES,
+		// A number is a valid question ("42"), so only the other wrong types.
+		...WRONG_TYPES.filter((kind) => kind.label !== 'a number'),
 		{ label: 'null', value: () => null },
 		{ label: 'an empty string', value: () => '' },
 		{ label: 'whitespace only', value: whitespace },
@@ -246,7 +247,7 @@ const FIELD_MESSAGE: Record<Field, RegExp> = {
 	Session: /^Session /,
 	Project: /^Project must be a UUID/,
 	Organization: /^Organization must be a UUID/,
-	Prompt: /^Prompt (is required|is \d+ characters long)/,
+	Prompt: /^Prompt (is required|must be text|is \d+ characters long)/,
 };
 
 async function runCases(cases: BadCase[], continueOnFail: boolean) {

@@ -191,8 +191,9 @@ const detail = (status: number, text: string, headers?: Record<string, string>):
 	action: { type: 'status', status, body: { detail: text }, headers },
 });
 
-const RATE_LIMIT_HINT = [/Items per Batch/, /Batch Interval/, /Retries/];
-const SERVER_HINT = [/server problem/, /Retries/];
+// Send Message never re-sends (so its hint does not offer Retries); the other operations do.
+const RATE_LIMIT_HINT = [/Items per Batch/, /Batch Interval/, /Retries|never re-sent/];
+const SERVER_HINT = [/server problem/, /Retries|never re-sent/];
 const NGINX_503 =
 	'<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n' +
 	'<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';

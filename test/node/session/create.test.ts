@@ -86,14 +86,15 @@ describe('Session → Create', () => {
 			expect(sandbox.stats.sessionsCreated).toBe(1);
 		});
 
-		it('creates an unbound session when no index is chosen: index_ids is not sent and comes back null', async () => {
+		it('creates an unbound session when no index is chosen: index_ids is sent as null and comes back null', async () => {
 			const result = await create({ indexIds: [] });
 
 			expect(result.error).toBeUndefined();
 			const [request] = chatRequests(sandbox);
 			expect(request.method).toBe('POST');
-			expect(request.body ?? {}).toEqual({});
-			expect(request.rawBody).not.toContain('index_ids');
+			// A JSON body, as LlamaCloud's SDK always sends one (n8n would drop an empty `{}`).
+			expect(request.body).toEqual({ index_ids: null });
+			expect(request.headers['content-type']).toMatch(/^application\/json/);
 			const session = result.output('Create')[0].json;
 			expect(session.index_ids).toBeNull();
 			expect(session).toEqual(storedSummary(session.session_id as string));
@@ -104,7 +105,7 @@ describe('Session → Create', () => {
 			const result = await create({ indexIds: '={{ $json.indexes }}' }, { items: [{ indexes: '' }] });
 
 			expect(result.error).toBeUndefined();
-			expect(chatRequests(sandbox)[0].rawBody).not.toContain('index_ids');
+			expect(chatRequests(sandbox)[0].body).toEqual({ index_ids: null });
 			expect(result.output('Create')[0].json.index_ids).toBeNull();
 		});
 

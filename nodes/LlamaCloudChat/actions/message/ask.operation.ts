@@ -46,6 +46,12 @@ const displayOptions = { show: { resource: ['message'], operation: ['ask'] } };
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
+/** LlamaCloud answered with an HTTP error before streaming, or streamed an error `stop`. */
+function turnSurelyFailed(error: NodeApiError | NodeOperationError): boolean {
+	if (error.context.turnFailed === true) return true;
+	return error instanceof NodeApiError && /^\d{3}$/.test(String(error.httpCode ?? ''));
+}
+
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const node = this.getNode();
 	const prompt = validatePrompt(node, this.getNodeParameter('prompt', itemIndex, ''), itemIndex);
@@ -62,33 +68,41 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 	const session = await llamaCloudRequest(this, 'POST', '/api/v1/chat', { qs, body: { index_ids: indexIds }, itemIndex });
 	const sessionId = String(session.session_id);
-	let json: IDataObject;
-	try {
-		json = await sendMessage(this, { sessionId, prompt, indexIds, qs, itemIndex }, options);
-	} catch (error) {
-		// Say which session the failed question lives in, so nothing is lost.
-		const nodeError =
-			error instanceof NodeOperationError
-				? error
-				: new NodeApiError(node, error as JsonObject, { itemIndex });
-		nodeError.context.session_id = sessionId;
-		nodeError.description = `${nodeError.description ?? ''} The question was asked in session ${sessionId}.`.trim();
-		throw nodeError;
-	}
-	if (deleteSession) {
-		// The answer is already here: a failed clean-up must not throw it away (or invite a re-ask).
+	/** Deletes the session; a failed clean-up is reported, never thrown (the answer or error matters more). */
+	const removeSession = async (): Promise<string | undefined> => {
 		try {
 			await llamaCloudRequest(this, 'DELETE', sessionPath(sessionId), { qs, itemIndex, notFoundAfterRetryIsDone: true });
-			json.session_deleted = true;
+			return undefined;
 		} catch (error) {
-			json.session_deleted = false;
-			json.session_delete_error = (error as Error).message;
-			this.logger.warn('LlamaCloud session could not be deleted after answering', {
+			this.logger.warn('LlamaCloud session could not be deleted after asking', {
 				node: node.name,
 				sessionId,
 				error: (error as Error).message,
 			});
+			return (error as Error).message;
 		}
+	};
+
+	let json: IDataObject;
+	try {
+		json = await sendMessage(this, { sessionId, prompt, indexIds, qs, itemIndex }, options);
+	} catch (error) {
+		const nodeError =
+			error instanceof NodeOperationError ? error : new NodeApiError(node, error as JsonObject, { itemIndex });
+		nodeError.context.session_id = sessionId;
+		// When the turn surely failed (LlamaCloud refused it, or reported an error), a one-shot session
+		// has nothing worth keeping. When the outcome is unknown (the stream broke), keep it and say where.
+		const deleted = deleteSession && turnSurelyFailed(nodeError) && (await removeSession()) === undefined;
+		nodeError.description = deleted
+			? `${nodeError.description ?? ''} The session ${sessionId} was deleted.`.trim()
+			: `${nodeError.description ?? ''} The question was asked in session ${sessionId}.`.trim();
+		throw nodeError;
+	}
+	if (deleteSession) {
+		// The answer is already here: a failed clean-up must not throw it away (or invite a re-ask).
+		const deleteError = await removeSession();
+		json.session_deleted = deleteError === undefined;
+		if (deleteError !== undefined) json.session_delete_error = deleteError;
 	}
 	return [{ json, pairedItem: { item: itemIndex } }];
 }

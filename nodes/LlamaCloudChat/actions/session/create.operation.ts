@@ -26,8 +26,8 @@ export const description = updateDisplayOptions(displayOptions, properties);
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const indexIds = parseIndexIds(this.getNode(), this.getNodeParameter('indexIds', itemIndex, []), itemIndex);
 	const qs = scopeQuery(this, itemIndex);
-	// An unbound session is created by leaving `index_ids` out (n8n sends no body for `{}`).
-	const body = indexIds.length > 0 ? { index_ids: indexIds } : {};
+	// Unbound: `index_ids: null`, as the API documents it (n8n would send no body at all for `{}`).
+	const body = { index_ids: indexIds.length > 0 ? indexIds : null };
 	const session = await llamaCloudRequest(this, 'POST', '/api/v1/chat', { qs, body, itemIndex });
 	return [{ json: session, pairedItem: { item: itemIndex } }];
 }
