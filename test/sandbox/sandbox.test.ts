@@ -1,5 +1,5 @@
 // Spec tests for the LlamaCloud sandbox, over raw HTTP. They pin the sandbox to
-// the behaviour described in /work/shared/llamacloud-chat-api.md (§2–§7, §9, §10).
+// the behaviour described in the API reference (shared/llamacloud-chat-api.md) (§2–§7, §9, §10).
 
 import http from 'node:http';
 

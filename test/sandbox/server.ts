@@ -1,5 +1,5 @@
 // LlamaCloud sandbox: a local stand-in for the LlamaCloud chat-session API
-// (see /work/shared/llamacloud-chat-api.md §10). Node `http` only.
+// (see the API reference (shared/llamacloud-chat-api.md) §10). Node `http` only.
 
 import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';

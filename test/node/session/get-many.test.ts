@@ -46,6 +46,36 @@ function newestFirst(ids: string[]): string[] {
 }
 
 describe('Session → Get Many', () => {
+	describe('Last Updated Before (for cleanups)', () => {
+		const day = 86_400_000;
+
+		it('returns only the sessions not updated since the given moment, across pages', async () => {
+			const projectId = sandbox.fixtures.defaultProjectId;
+			const old = sandbox.addSessions(projectId, 120, { lastUpdatedAt: new Date(Date.now() - 30 * day) });
+			sandbox.addSessions(projectId, 80);
+			const result = await getMany({
+				returnAll: true,
+				filters: { updatedBefore: '={{ $now.minus({ days: 7 }).toISO() }}' },
+			});
+			expect(result.error).toBeUndefined();
+			expect(sessionIds(result).sort()).toEqual([...old].sort());
+		});
+
+		it('with a Limit, stops once that many old sessions were found', async () => {
+			const projectId = sandbox.fixtures.defaultProjectId;
+			sandbox.addSessions(projectId, 30, { lastUpdatedAt: new Date(Date.now() - 30 * day) });
+			sandbox.addSessions(projectId, 5);
+			const result = await getMany({ returnAll: false, limit: 10, filters: { updatedBefore: new Date(Date.now() - day).toISOString() } });
+			expect(sessionIds(result)).toHaveLength(10);
+		});
+
+		it('refuses a value that is not a date, before any request', async () => {
+			const result = await getMany({ returnAll: true, filters: { updatedBefore: '={{ "last week" }}' } });
+			expect(workflowError(result, sandbox.apiKey).message).toBe('Last Updated Before: "last week" is not a date');
+			expect(listRequests()).toHaveLength(0);
+		});
+	});
+
 	describe('Return All', () => {
 		it('returns every session of the project exactly once, following page_token across pages', async () => {
 			const { defaultProjectId } = sandbox.fixtures;

@@ -17,10 +17,12 @@ import { llamaCloudRequest } from '../../transport';
 import { indexIdsProperty, optionsCollection, scopeProperties } from '../common.descriptions';
 import { messageOptions, promptProperty, readMessageOptions } from './options';
 
+// Scope first: index and session lists are loaded for the chosen project.
 const properties: INodeProperties[] = [
+	...scopeProperties,
 	{
 		...promptProperty,
-		// Works as-is behind n8n's Chat Trigger and when an AI Agent calls this node as a tool.
+		// Behind n8n's Chat Trigger the question arrives as `chatInput`. As an AI Agent tool, map it with $fromAI.
 		default: '={{ $json.chatInput }}',
 		description: `${promptProperty.description}. As an AI Agent tool, map it with $fromAI("prompt").`,
 	},
@@ -29,7 +31,6 @@ const properties: INodeProperties[] = [
 		required: true,
 		description: `${indexIdsProperty.description} The new session is bound to them.`,
 	},
-	...scopeProperties,
 	optionsCollection([
 		{
 			displayName: 'Delete Session After Answer',

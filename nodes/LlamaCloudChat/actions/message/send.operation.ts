@@ -15,14 +15,15 @@ import { llamaCloudRequest } from '../../transport';
 import { indexIdsProperty, optionsCollection, scopeProperties, sessionIdProperty } from '../common.descriptions';
 import { messageOptions, promptProperty, readMessageOptions } from './options';
 
+// Scope first: index and session lists are loaded for the chosen project.
 const properties: INodeProperties[] = [
+	...scopeProperties,
 	sessionIdProperty,
 	promptProperty,
 	{
 		...indexIdsProperty,
 		description: `${indexIdsProperty.description} Leave empty to use the indexes the session is bound to; unbound sessions need them here.`,
 	},
-	...scopeProperties,
 	optionsCollection(messageOptions),
 ];
 

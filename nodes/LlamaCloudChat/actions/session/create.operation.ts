@@ -10,12 +10,13 @@ import { parseIndexIds } from '../../helpers/validation';
 import { llamaCloudRequest } from '../../transport';
 import { indexIdsProperty, optionsCollection, scopeProperties } from '../common.descriptions';
 
+// Scope first: index and session lists are loaded for the chosen project.
 const properties: INodeProperties[] = [
+	...scopeProperties,
 	{
 		...indexIdsProperty,
 		description: `${indexIdsProperty.description} Leave empty for an unbound session whose indexes are chosen per message. The set is locked after the first message.`,
 	},
-	...scopeProperties,
 	optionsCollection(),
 ];
 

@@ -10,9 +10,10 @@ import { sessionIdOf, sessionPath } from '../../helpers/session';
 import { llamaCloudRequest } from '../../transport';
 import { optionsCollection, scopeProperties, sessionIdProperty } from '../common.descriptions';
 
+// Scope first: index and session lists are loaded for the chosen project.
 const properties: INodeProperties[] = [
-	sessionIdProperty,
 	...scopeProperties,
+	sessionIdProperty,
 	optionsCollection([
 		{
 			displayName: 'Include Events',

@@ -8,10 +8,13 @@ import {
 } from 'n8n-workflow';
 
 import { scopeQuery } from '../../helpers/scope';
+import { parseLlamaCloudTime, parseUserTime } from '../../helpers/time';
 import { llamaCloudRequestAllItems } from '../../transport';
 import { optionsCollection, scopeProperties } from '../common.descriptions';
 
+// Scope first: index and session lists are loaded for the chosen project.
 const properties: INodeProperties[] = [
+	...scopeProperties,
 	{
 		displayName: 'Return All',
 		name: 'returnAll',
@@ -45,7 +48,6 @@ const properties: INodeProperties[] = [
 			},
 		],
 	},
-	...scopeProperties,
 	optionsCollection(),
 ];
 
@@ -53,18 +55,11 @@ const displayOptions = { show: { resource: ['session'], operation: ['getAll'] } 
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
-/** LlamaCloud timestamps may lack a timezone (`2026-04-22T12:34:41.342245`); they are UTC. */
-export function parseLlamaCloudTime(value: unknown): number {
-	if (typeof value !== 'string') return Number.NaN;
-	const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(value);
-	return Date.parse(hasZone ? value : `${value}Z`);
-}
-
 function updatedBeforeFilter(context: IExecuteFunctions, itemIndex: number) {
 	const value = context.getNodeParameter('filters.updatedBefore', itemIndex, '') as string | { toISO?: () => string };
 	if (value === '' || value === null || value === undefined) return undefined;
 	const text = typeof value === 'object' && typeof value.toISO === 'function' ? value.toISO() : String(value);
-	const cutoff = Date.parse(text);
+	const cutoff = parseUserTime(text, context.getTimezone());
 	if (Number.isNaN(cutoff)) {
 		throw new NodeOperationError(context.getNode(), `Last Updated Before: "${text}" is not a date`, {
 			itemIndex,

@@ -10,7 +10,8 @@ import { sessionIdOf, sessionPath } from '../../helpers/session';
 import { llamaCloudRequest } from '../../transport';
 import { optionsCollection, scopeProperties, sessionIdProperty } from '../common.descriptions';
 
-const properties: INodeProperties[] = [sessionIdProperty, ...scopeProperties, optionsCollection()];
+// Scope first: the session list is loaded for the chosen project.
+const properties: INodeProperties[] = [...scopeProperties, sessionIdProperty, optionsCollection()];
 
 const displayOptions = { show: { resource: ['session'], operation: ['getSummary'] } };
 
