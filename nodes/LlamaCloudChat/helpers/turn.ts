@@ -30,12 +30,15 @@ const CHAT_EVENT_TYPES = new Set(['user_input', 'thinking_delta', 'thinking', 't
 
 /** Turns SSE messages into chat events: JSON `data`, type from the payload or else the `event:` field. */
 export function chatEventOf(message: SseMessage): ChatEvent | undefined {
-	const data = message.data.trim();
-	if (data === '' || data === '[DONE]') return undefined;
+	// No trim() of the whole payload: an answer's data line can be megabytes, and JSON.parse
+	// accepts the surrounding whitespace anyway.
+	const data = message.data;
+	if (data.length < 16 && (data.trim() === '' || data.trim() === '[DONE]')) return undefined;
 	let payload: unknown;
 	try {
 		payload = JSON.parse(data);
 	} catch {
+		if (data.trim() === '' || data.trim() === '[DONE]') return undefined;
 		// Not JSON: keep it visible rather than dropping it. A chat event that cannot be read (e.g. a
 		// cut `stop`) must not count as that event: it becomes `unparsed`, so the turn stays incomplete.
 		const name = message.event ?? 'message';
