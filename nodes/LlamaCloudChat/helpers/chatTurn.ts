@@ -54,8 +54,8 @@ export async function runChatTurn(
 		{ qs: request.qs, body, itemIndex: request.itemIndex, idleTimeoutMs: options.idleTimeoutMs },
 	);
 
-	const parser = new SseParser();
 	const collector = new TurnCollector(options.includeEvents);
+	const parser = new SseParser((name) => name === 'text' && collector.textBlockComing());
 	const streamError = (message: string, description: string) =>
 		llamaCloudError(node, { session_id: request.sessionId }, { message, description, itemIndex: request.itemIndex });
 

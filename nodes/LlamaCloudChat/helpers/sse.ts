@@ -23,6 +23,9 @@ export class SseParser {
 
 	private eventName: string | undefined;
 
+	/** @param onEventName told each `event:` name as soon as its line arrives, before the data. */
+	constructor(private readonly onEventName?: (name: string) => void) {}
+
 	/** Parses a chunk and returns the messages it completed. Only the new text is scanned. */
 	push(chunk: Uint8Array | string): SseMessage[] {
 		return this.scan(typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true }));
@@ -77,7 +80,10 @@ export class SseParser {
 		let value = colon === -1 ? '' : line.slice(colon + 1);
 		if (value.charCodeAt(0) === 32) value = value.slice(1);
 		if (field === 'data') this.dataLines.push(value);
-		else if (field === 'event') this.eventName = value;
+		else if (field === 'event') {
+			this.eventName = value;
+			this.onEventName?.(value);
+		}
 		return undefined;
 	}
 

@@ -83,6 +83,17 @@ export class TurnCollector {
 
 	constructor(private readonly keepEvents: boolean) {}
 
+	/**
+	 * A complete `text` block is on its way (its `event:` line arrived): the deltas will not be
+	 * used, so let go of them now, before the block itself (often as long) is read.
+	 */
+	textBlockComing(): void {
+		this.textBlockAnnounced = true;
+		this.textDeltas.length = 0;
+	}
+
+	private textBlockAnnounced = false;
+
 	add(event: ChatEvent): void {
 		if (this.keepEvents) this.events.push(event);
 		const content = typeof event.content === 'string' ? event.content : '';
@@ -94,7 +105,7 @@ export class TurnCollector {
 				this.textDeltas.length = 0;
 				break;
 			case 'text_delta':
-				if (this.textBlocks.length === 0) this.textDeltas.push(content);
+				if (this.textBlocks.length === 0 && !this.textBlockAnnounced) this.textDeltas.push(content);
 				break;
 			case 'thinking':
 				this.thinkingBlocks.push(content);
