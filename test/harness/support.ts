@@ -3,10 +3,31 @@
 
 import type { INodeParameterResourceLocator } from 'n8n-workflow';
 
-import type { Sandbox } from '../sandbox';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox';
 import type { LlamaCloudCredentialData } from './credentials';
 import { logLines } from './logs';
 import type { RunResult } from './run-workflow';
+import { stopEngineServices } from './teardown';
+
+/**
+ * A test file's sandbox: started once, reset (with the captured log) before each test, stopped
+ * after the file together with n8n-core's background services so that jest can exit.
+ */
+export function useSandbox(onStart: (sandbox: Sandbox) => void, options?: SandboxOptions): void {
+	let sandbox: Sandbox | undefined;
+	beforeAll(async () => {
+		sandbox = await startSandbox(options);
+		onStart(sandbox);
+	});
+	beforeEach(() => {
+		sandbox?.reset();
+		logLines.length = 0;
+	});
+	afterAll(async () => {
+		stopEngineServices();
+		await sandbox?.close();
+	});
+}
 
 /** A "LlamaCloud API" credential (region Custom) pointing at the sandbox. */
 export function sandboxCredentials(sandbox: Sandbox, overrides: Partial<LlamaCloudCredentialData> = {}): LlamaCloudCredentialData {

@@ -5,9 +5,8 @@
 
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
-import { logLines } from '../../harness/logs';
-import { stopEngineServices } from '../../harness/teardown';
-import { startSandbox, type Sandbox } from '../../sandbox';
+import { useSandbox } from '../../harness/support';
+import type { Sandbox } from '../../sandbox';
 import {
 	TrackedRuns,
 	byId,
@@ -24,23 +23,12 @@ import {
 let sandbox: Sandbox;
 const runs = new TrackedRuns();
 
-beforeAll(async () => {
-	sandbox = await startSandbox();
-});
-
-beforeEach(() => {
-	sandbox.reset();
-	logLines.length = 0;
-});
+useSandbox((started) => (sandbox = started));
 
 afterEach(() => {
 	runs.expectNoSecrets(sandbox.apiKey);
 });
 
-afterAll(async () => {
-	stopEngineServices();
-	await sandbox.close();
-});
 
 // ---- operations and fields ------------------------------------------------------------------------
 

@@ -3,12 +3,11 @@
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { runWorkflow, type RunResult } from '../../harness/run-workflow';
-import { stopEngineServices } from '../../harness/teardown';
-import { startSandbox, type FaultRule, type Sandbox } from '../../sandbox';
+import { useSandbox } from '../../harness/support';
+import type { FaultRule, Sandbox } from '../../sandbox';
 import {
 	byId,
 	chatRequests,
-	clearLogLines,
 	expectApiKeyNotLeaked,
 	sandboxCredentials,
 	workflowError,
@@ -17,19 +16,8 @@ import {
 
 let sandbox: Sandbox;
 
-beforeAll(async () => {
-	sandbox = await startSandbox();
-});
+useSandbox((started) => (sandbox = started));
 
-beforeEach(() => {
-	sandbox.reset();
-	clearLogLines();
-});
-
-afterAll(async () => {
-	stopEngineServices();
-	await sandbox.close();
-});
 
 const WRONG_KEY = 'llx-wrong-key-000000000000';
 

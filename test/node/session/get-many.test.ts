@@ -4,25 +4,14 @@
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { runWorkflow, type RunResult } from '../../harness/run-workflow';
-import { stopEngineServices } from '../../harness/teardown';
-import { startSandbox, type RecordedRequest, type Sandbox } from '../../sandbox';
-import { byId, clearLogLines, sandboxCredentials, workflowError } from './support';
+import { useSandbox } from '../../harness/support';
+import type { RecordedRequest, Sandbox } from '../../sandbox';
+import { byId, sandboxCredentials, workflowError } from './support';
 
 let sandbox: Sandbox;
 
-beforeAll(async () => {
-	sandbox = await startSandbox();
-});
+useSandbox((started) => (sandbox = started));
 
-beforeEach(() => {
-	sandbox.reset();
-	clearLogLines();
-});
-
-afterAll(async () => {
-	stopEngineServices();
-	await sandbox.close();
-});
 
 async function getMany(parameters: INodeParameters, items: IDataObject[] = [{}]): Promise<RunResult> {
 	return await runWorkflow({

@@ -5,12 +5,11 @@ import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { logLines } from '../../harness/logs';
 import { runWorkflow, type RunResult, type WorkflowNode } from '../../harness/run-workflow';
-import { stopEngineServices } from '../../harness/teardown';
-import { startSandbox, type Sandbox } from '../../sandbox';
+import { useSandbox } from '../../harness/support';
+import type { Sandbox } from '../../sandbox';
 import {
 	byId,
 	chatRequests,
-	clearLogLines,
 	expectApiKeyNotLeaked,
 	sandboxCredentials,
 	seedSession,
@@ -19,19 +18,8 @@ import {
 
 let sandbox: Sandbox;
 
-beforeAll(async () => {
-	sandbox = await startSandbox();
-});
+useSandbox((started) => (sandbox = started));
 
-beforeEach(() => {
-	sandbox.reset();
-	clearLogLines();
-});
-
-afterAll(async () => {
-	stopEngineServices();
-	await sandbox.close();
-});
 
 const PROMPT = 'What were the main findings in Q3?';
 

@@ -23,10 +23,6 @@ export function chatRequests(sandbox: Sandbox): RecordedRequest[] {
 	return sandbox.requests.filter((request) => request.path.startsWith('/api/v1/chat'));
 }
 
-export function clearLogLines(): void {
-	logLines.length = 0;
-}
-
 /**
  * Test setup over plain HTTP (not through the node): creates a session in a project and, when a
  * prompt is given, runs one chat turn so that the session has a title, job metadata and events.
