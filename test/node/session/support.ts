@@ -1,7 +1,6 @@
 // Shared helpers for the session specs: credentials for the sandbox, resource-locator values,
 // a readable view of the workflow error, and the "the API key never leaks" check.
 
-import { logLines } from '../../harness/logs';
 import type { RunResult } from '../../harness/run-workflow';
 import type { RecordedRequest, Sandbox } from '../../sandbox';
 import { createSessionOverHttp, expectApiKeyNotLeaked, type NodeErrorView } from '../../harness/support';
