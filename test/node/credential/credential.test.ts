@@ -11,22 +11,13 @@ import { testCredential } from '../../harness/credential-test';
 import { credentialType, resolveCredentialExpression, type LlamaCloudCredentialData } from '../../harness/credentials';
 import { listSearch, loadOptions } from '../../harness/methods';
 import { buildAdditionalData, buildWorkflow, runWorkflow } from '../../harness/run-workflow';
-import { stopEngineServices } from '../../harness/teardown';
+import { useSandbox } from '../../harness/support';
 import { startSandbox, type RecordedRequest, type Sandbox } from '../../sandbox';
 import { seedSession } from '../session/support';
 
 let sandbox: Sandbox;
 
-beforeAll(async () => {
-	sandbox = await startSandbox();
-});
-
-beforeEach(() => sandbox.reset());
-
-afterAll(async () => {
-	stopEngineServices();
-	await sandbox.close();
-});
+useSandbox((started) => (sandbox = started));
 
 const NA_HOST = 'https://api.cloud.llamaindex.ai';
 const EU_HOST = 'https://api.cloud.eu.llamaindex.ai';

@@ -5,22 +5,13 @@ import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
 import { LlamaCloudChat } from '../../../nodes/LlamaCloudChat/LlamaCloudChat.node';
 import { runWorkflow, type RunResult } from '../../harness/run-workflow';
-import { stopEngineServices } from '../../harness/teardown';
-import { startSandbox, type Sandbox } from '../../sandbox';
+import { useSandbox } from '../../harness/support';
+import type { Sandbox } from '../../sandbox';
 import { bodyOf, credentialsFor, errorOf, expectNoApiKeyLeak, requestLines, streamRequests } from './support';
 
 let sandbox: Sandbox;
 
-beforeAll(async () => {
-	sandbox = await startSandbox();
-});
-
-beforeEach(() => sandbox.reset());
-
-afterAll(async () => {
-	stopEngineServices();
-	await sandbox.close();
-});
+useSandbox((started) => (sandbox = started));
 
 async function ask(parameters: IDataObject, items: IDataObject[] = [{}]): Promise<RunResult> {
 	return await runWorkflow({

@@ -4,8 +4,8 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { runWorkflow, type WorkflowNode } from '../../harness/run-workflow';
-import { stopEngineServices } from '../../harness/teardown';
-import { startSandbox, type Framing, type Sandbox } from '../../sandbox';
+import { useSandbox } from '../../harness/support';
+import type { Framing, Sandbox } from '../../sandbox';
 import {
 	bodyOf,
 	byId,
@@ -21,16 +21,7 @@ import {
 
 let sandbox: Sandbox;
 
-beforeAll(async () => {
-	sandbox = await startSandbox();
-});
-
-beforeEach(() => sandbox.reset());
-
-afterAll(async () => {
-	stopEngineServices();
-	await sandbox.close();
-});
+useSandbox((started) => (sandbox = started));
 
 const credentials = () => credentialsFor(sandbox);
 

@@ -23,8 +23,8 @@ import type { IDataObject, INodeParameters } from 'n8n-workflow';
 import type { LlamaCloudCredentialData } from '../../harness/credentials';
 import { logLines } from '../../harness/logs';
 import { buildWorkflow } from '../../harness/run-workflow';
-import { stopEngineServices } from '../../harness/teardown';
-import { startSandbox, type FaultAction, type RecordedRequest, type Sandbox, type StreamBehaviour } from '../../sandbox';
+import { useSandbox } from '../../harness/support';
+import type { FaultAction, RecordedRequest, Sandbox, StreamBehaviour } from '../../sandbox';
 import {
 	TrackedRuns,
 	byId,
@@ -42,23 +42,14 @@ import {
 let sandbox: Sandbox;
 const runs = new TrackedRuns();
 
-beforeAll(async () => {
-	sandbox = await startSandbox();
-});
+useSandbox((started) => (sandbox = started));
 
 beforeEach(() => {
-	sandbox.reset();
-	logLines.length = 0;
 	mockSleeps.length = 0;
 });
 
 afterEach(() => {
 	runs.expectNoSecrets(sandbox.apiKey);
-});
-
-afterAll(async () => {
-	stopEngineServices();
-	await sandbox.close();
 });
 
 // ---- the operations -------------------------------------------------------------------------------
