@@ -318,11 +318,9 @@ describe('Valid unicode input goes through', () => {
 		],
 	];
 
-	it.each(prompts)('sends a prompt with %s unchanged and returns the answer', async (_label, prompt) => {
-		expect(prompt.length).toBeLessThanOrEqual(1000);
-		const [sessionId] = await seedSessions(sandbox, 1);
-
-		const result = await runs.run({
+	/** Send in a seeded session, with the session ID and the prompt mapped from the item. */
+	const sendMapped = async (sessionId: string, prompt: string) =>
+		await runs.run({
 			credentials: credentialsFor(sandbox),
 			items: [{ session_id: sessionId, value: prompt }],
 			nodes: [
@@ -332,6 +330,12 @@ describe('Valid unicode input goes through', () => {
 				},
 			],
 		});
+
+	it.each(prompts)('sends a prompt with %s unchanged and returns the answer', async (_label, prompt) => {
+		expect(prompt.length).toBeLessThanOrEqual(1000);
+		const [sessionId] = await seedSessions(sandbox, 1);
+
+		const result = await sendMapped(sessionId, prompt);
 
 		expect(result.error).toBeUndefined();
 		expect(result.output('Send')[0].json.answer).toEqual(expect.stringMatching(/\S/));
@@ -343,16 +347,7 @@ describe('Valid unicode input goes through', () => {
 	it('trims the spaces around a mapped session ID and sends a unicode prompt as it is', async () => {
 		const [sessionId] = await seedSessions(sandbox, 1);
 
-		const result = await runs.run({
-			credentials: credentialsFor(sandbox),
-			items: [{ session_id: ` ${sessionId} `, value: '¿Qué creció en el T3? 🦙' }],
-			nodes: [
-				{
-					name: 'Send',
-					parameters: { ...parametersFor('send', 'Prompt'), sessionId: byId('={{ $json.session_id }}') },
-				},
-			],
-		});
+		const result = await sendMapped(` ${sessionId} `, '¿Qué creció en el T3? 🦙');
 
 		// Surrounding spaces of a mapped ID are trimmed, not rejected.
 		expect(result.error).toBeUndefined();
@@ -365,16 +360,7 @@ describe('Valid unicode input goes through', () => {
 		expect([...prompt]).toHaveLength(1000);
 		const [sessionId] = await seedSessions(sandbox, 1);
 
-		const result = await runs.run({
-			credentials: credentialsFor(sandbox),
-			items: [{ session_id: sessionId, value: prompt }],
-			nodes: [
-				{
-					name: 'Send',
-					parameters: { ...parametersFor('send', 'Prompt'), sessionId: byId('={{ $json.session_id }}') },
-				},
-			],
-		});
+		const result = await sendMapped(sessionId, prompt);
 
 		expect(result.error).toBeUndefined();
 		expect(sandbox.requests.filter((request) => request.path.endsWith('/messages/stream'))).toHaveLength(1);
