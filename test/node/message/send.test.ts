@@ -76,6 +76,7 @@ describe('Message → Send', () => {
 			expect(sandbox.getSession(sessionId)).toBeUndefined();
 			expect(requestLines(sandbox)).toEqual([
 				'POST /api/v1/chat',
+				'GET /api/v1/chat/:id/summary',
 				'POST /api/v1/chat/:id/messages/stream',
 				'GET /api/v1/chat/:id',
 				'DELETE /api/v1/chat/:id',
@@ -115,12 +116,12 @@ describe('Message → Send', () => {
 	});
 
 	describe('which indexes a message searches', () => {
-		it("uses a bound session's own indexes straight after Create, without asking LlamaCloud for them", async () => {
+		it("reads a bound session's own indexes from LlamaCloud, also straight after Create", async () => {
 			const output = sendOutput(await createAndSend({}, ['idx-q3-reports', 'idx-product-handbook']));
 			expect(output.answer).toContain('Q3 reports, Product handbook');
 			const [stream] = streamRequests(sandbox);
 			expect(bodyOf(stream)).toEqual({ index_ids: ['idx-q3-reports', 'idx-product-handbook'], prompt: 'What grew in Q3?' });
-			expect(requestLines(sandbox)).toEqual(['POST /api/v1/chat', 'POST /api/v1/chat/:id/messages/stream']);
+			expect(requestLines(sandbox)).toEqual(['POST /api/v1/chat', 'GET /api/v1/chat/:id/summary', 'POST /api/v1/chat/:id/messages/stream']);
 		});
 
 		it("reads a bound session's indexes from its summary when the session is given by ID", async () => {
@@ -153,7 +154,8 @@ describe('Message → Send', () => {
 			const output = sendOutput(await createAndSend({ indexIds: ['idx-product-handbook'], prompt: 'Which plan has single sign-on?' }, []));
 			expect(output.answer).toContain('Based on Product handbook');
 			expect(bodyOf(streamRequests(sandbox)[0]).index_ids).toEqual(['idx-product-handbook']);
-			expect(requestLines(sandbox)).not.toContain('GET /api/v1/chat/:id/summary');
+			// The summary says the session is unbound; only then are the chosen indexes used.
+			expect(requestLines(sandbox)).toContain('GET /api/v1/chat/:id/summary');
 		});
 
 		it('accepts the indexes as a comma-separated expression', async () => {
@@ -161,7 +163,7 @@ describe('Message → Send', () => {
 			expect(bodyOf(streamRequests(sandbox)[0]).index_ids).toEqual(['idx-q3-reports', 'idx-support-tickets']);
 		});
 
-		it("shows LlamaCloud's reason when the indexes differ from the session's locked set", async () => {
+		it("refuses indexes that differ from a bound session's set, before sending", async () => {
 			const result = await runWorkflow({
 				credentials: credentials(),
 				items: [{}],
@@ -172,9 +174,10 @@ describe('Message → Send', () => {
 				],
 			});
 			const error = errorOf(result);
-			expect(error.message).toBe("LlamaCloud error 400: Session index set is locked to ['idx-q3-reports']");
-			expect(error.httpCode).toBe('400');
-			expect(streamRequests(sandbox)).toHaveLength(2);
+			const sessionId = result.output('Create')[0].json.session_id as string;
+			expect(error.message).toBe(`Indexes: session ${sessionId} is bound to idx-q3-reports, and a message cannot search other indexes`);
+			expect(error.name).toBe('NodeOperationError');
+			expect(streamRequests(sandbox)).toHaveLength(1);
 			expectNoApiKeyLeak(sandbox, result);
 		});
 

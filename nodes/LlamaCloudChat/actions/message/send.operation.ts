@@ -22,7 +22,7 @@ const properties: INodeProperties[] = [
 	promptProperty,
 	{
 		...indexIdsProperty,
-		description: `${indexIdsProperty.description} Leave empty to use the indexes the session is bound to; unbound sessions need them here.`,
+		description: `${indexIdsProperty.description} Leave empty to use the indexes the session is bound to (read from LlamaCloud); unbound sessions need them here.`,
 	},
 	optionsCollection(messageOptions),
 ];
@@ -32,31 +32,42 @@ const displayOptions = { show: { resource: ['message'], operation: ['send'] } };
 export const description = updateDisplayOptions(displayOptions, properties);
 
 /**
- * The API wants `index_ids` on every message, even for bound sessions. When none are given we use
- * the session's own set: from the incoming item when it is that session (e.g. straight after
- * Create), otherwise from its summary.
+ * Which indexes a message searches. The session's binding is read from LlamaCloud (its summary),
+ * never from the incoming item: item JSON comes from upstream nodes and webhooks, and trusting its
+ * `index_ids` would let whoever controls it point retrieval at any index of the project.
+ * - Bound session: its own set, always. 'Indexes' may be left empty or repeat that set; any other set
+ *   is refused before sending, so that a mapped value can never widen (or re-bind) the session.
+ * - Unbound session: the indexes chosen in 'Indexes' (already validated), required.
  */
-async function boundIndexIds(
+async function indexIdsForMessage(
 	context: IExecuteFunctions,
 	itemIndex: number,
 	sessionId: string,
+	chosen: string[],
 	qs: IDataObject,
 ): Promise<string[]> {
-	const incoming = context.getInputData()[itemIndex]?.json;
-	// `index_ids: null` on the incoming session means "unbound": no need to ask LlamaCloud again.
-	const fromIncoming = incoming?.session_id === sessionId && incoming && 'index_ids' in incoming;
-	let indexIds = fromIncoming ? incoming.index_ids : undefined;
-	if (!fromIncoming) {
-		const summary = await llamaCloudRequest(context, 'GET', sessionPath(sessionId, '/summary'), { qs, itemIndex });
-		indexIds = summary.index_ids;
-	}
-	if (!Array.isArray(indexIds) || indexIds.length === 0) {
+	const summary = await llamaCloudRequest(context, 'GET', sessionPath(sessionId, '/summary'), { qs, itemIndex });
+	const bound = Array.isArray(summary.index_ids) ? summary.index_ids.map(String) : [];
+	if (bound.length === 0) {
+		if (chosen.length > 0) return chosen;
 		throw new NodeOperationError(context.getNode(), `Session ${sessionId} is not bound to any index`, {
 			itemIndex,
 			description: "Choose the indexes to search in 'Indexes' for this message, or create the session with indexes.",
 		});
 	}
-	return indexIds.map(String);
+	const sameSet = chosen.length === bound.length && chosen.every((id) => bound.includes(id));
+	if (chosen.length > 0 && !sameSet) {
+		throw new NodeOperationError(
+			context.getNode(),
+			`Indexes: session ${sessionId} is bound to ${bound.join(', ')}, and a message cannot search other indexes`,
+			{
+				itemIndex,
+				description:
+					"A bound session always searches its own indexes. Leave 'Indexes' empty to use them, or create a new session (Session → Create, or Message → Ask) for other indexes.",
+			},
+		);
+	}
+	return bound;
 }
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
@@ -66,7 +77,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const chosenIndexIds = parseIndexIds(node, this.getNodeParameter('indexIds', itemIndex, []), itemIndex);
 	const options = readMessageOptions(this, itemIndex);
 	const qs = scopeQuery(this, itemIndex);
-	const indexIds = chosenIndexIds.length > 0 ? chosenIndexIds : await boundIndexIds(this, itemIndex, sessionId, qs);
+	const indexIds = await indexIdsForMessage(this, itemIndex, sessionId, chosenIndexIds, qs);
 
 	const json = await sendMessage(this, { sessionId, prompt, indexIds, qs, itemIndex }, options);
 	return [{ json, pairedItem: { item: itemIndex } }];
