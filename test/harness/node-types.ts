@@ -6,10 +6,25 @@ import { LlamaCloudChat } from '../../nodes/LlamaCloudChat/LlamaCloudChat.node';
 /** The node's type name as n8n registers it for an installed community package. */
 export const NODE_TYPE = 'n8n-nodes-llamacloud-chat.llamaCloudChat';
 
+/** The AI Agent tool variant n8n derives from `usableAsTool` (n8n's tool generation appends `Tool`). */
+export const TOOL_NODE_TYPE = `${NODE_TYPE}Tool`;
+
+/**
+ * The tool variant as n8n builds it at start-up: the same node under the name `<name>Tool` (which is
+ * what `@tool` display conditions and the node's own tool checks read). n8n also swaps the outputs
+ * for `ai_tool` and adds a tool-description parameter; here it keeps its main input and output, so
+ * that the engine can run it with the tool's arguments as its input item, as an agent's call does.
+ */
+export function toolVariant(node: INodeType = new LlamaCloudChat()): INodeType {
+	const description = { ...node.description, name: `${node.description.name}Tool`, displayName: `${node.description.displayName} Tool` };
+	return Object.assign(Object.create(Object.getPrototypeOf(node)), node, { description });
+}
+
 /** The node types the engine may run: this package's node, loaded the way n8n loads it. */
 export class PackageNodeTypes implements INodeTypes {
 	private readonly types: Record<string, INodeType | IVersionedNodeType> = {
 		[NODE_TYPE]: new LlamaCloudChat(),
+		[TOOL_NODE_TYPE]: toolVariant(),
 	};
 
 	getByName(nodeType: string): INodeType | IVersionedNodeType {

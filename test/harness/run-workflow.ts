@@ -35,6 +35,8 @@ export interface RunOptions {
 	credentials: LlamaCloudCredentialData;
 	/** Items given to the first node. */
 	items?: IDataObject[];
+	/** Called once the execution started, with what n8n calls to cancel it (the editor's Stop button). */
+	onStarted?: (cancel: () => void) => void;
 }
 
 export interface RunResult {
@@ -104,7 +106,7 @@ export function buildAdditionalData(
  */
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 	const workflow = buildWorkflow(options.nodes, options.connections);
-	return await executeWorkflow(workflow, options.nodes[0].name, options.items ?? [{}], options.credentials);
+	return await executeWorkflow(workflow, options.nodes[0].name, options.items ?? [{}], options.credentials, options.onStarted);
 }
 
 export async function executeWorkflow(
@@ -112,6 +114,7 @@ export async function executeWorkflow(
 	startNodeName: string,
 	inputItems: IDataObject[],
 	credentials: LlamaCloudCredentialData,
+	onStarted?: RunOptions['onStarted'],
 ): Promise<RunResult> {
 	const hooks = new ExecutionLifecycleHooks('manual', 'test-execution', {
 		id: workflow.id,
@@ -136,7 +139,9 @@ export async function executeWorkflow(
 	});
 
 	const workflowExecute = new WorkflowExecute(additionalData, 'manual', runExecutionData);
-	await workflowExecute.processRunExecutionData(workflow);
+	const running = workflowExecute.processRunExecutionData(workflow);
+	onStarted?.(() => running.cancel());
+	await running;
 	const run = await finished.promise;
 	return {
 		run,

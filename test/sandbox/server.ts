@@ -80,6 +80,8 @@ export interface Sandbox {
 	// Loosely typed on purpose: tests poke at arbitrary stored fields.
 	// eslint-disable-next-line @typescript-eslint/no-explicit-any
 	getSession(sessionId: string): any | undefined;
+	/** Whether the connection that carried this request is still open (e.g. to see that a client aborted it). */
+	connectionOpen(request: RecordedRequest): boolean;
 	close(): Promise<void>;
 }
 
@@ -219,6 +221,7 @@ class SandboxServer implements Sandbox {
 	private readonly timers = new Map<NodeJS.Timeout, () => void>();
 	private readonly routes: Route[];
 	private closed = false;
+	private readonly socketOf = new WeakMap<RecordedRequest, Socket>();
 	private closing: Promise<void> | undefined;
 
 	constructor(private readonly options: SandboxOptions) {
@@ -313,6 +316,11 @@ class SandboxServer implements Sandbox {
 		return ids;
 	}
 
+	connectionOpen(request: RecordedRequest): boolean {
+		const socket = this.socketOf.get(request);
+		return socket !== undefined && !socket.destroyed;
+	}
+
 	getSession(sessionId: string): Record<string, unknown> | undefined {
 		const s = this.store.sessions.get(sessionId);
 		if (!s) return undefined;
@@ -398,6 +406,7 @@ class SandboxServer implements Sandbox {
 			rawBody,
 		};
 		this.requests.push(rec);
+		this.socketOf.set(rec, req.socket);
 		return { rec, q };
 	}
 

@@ -117,7 +117,7 @@ const requestOptions: INodeProperties[] = [
 		typeOptions: { minValue: 0, maxValue: 10 },
 		default: 2,
 		description:
-			'How often to retry rate limits (429), server errors (5xx) and network failures, with backoff. Requests that could create a duplicate session or chat turn are only retried when LlamaCloud provably did not process them. 0 turns retries off.',
+			'How often to retry, with backoff. Reads and deletes retry rate limits (429), server errors (5xx), timeouts and network failures. Creating a session or sending a message is retried only when LlamaCloud provably did not act on it: a refused connection, or a 429 or 503 with Retry-After (so no session or chat turn is ever duplicated). 0 turns retries off.',
 	},
 	{
 		displayName: 'Timeout (Ms)',

@@ -1,12 +1,12 @@
 import {
 	NodeApiError,
 	NodeOperationError,
-	sleep,
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
+import { cancelledError, cancelSignalOf, waitUnlessCancelled } from '../helpers/wait';
 import * as message from './message/Message.resource';
 import type { LlamaCloudChatType } from './node.type';
 import * as session from './session/Session.resource';
@@ -62,23 +62,27 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const batchSize = Math.max(1, Math.floor(Number(batching.batchSize ?? 1)) || 1);
 	const batchInterval = Math.max(0, Number(batching.batchInterval ?? 0) || 0);
 	const continueOnFail = this.continueOnFail();
+	const cancelSignal = cancelSignalOf(this);
 
 	const results: INodeExecutionData[][] = new Array(items.length);
 	const failures = new Map<number, NodeApiError | NodeOperationError>();
+	// After a failure (without Continue On Fail) or a cancellation, no further item is started.
+	const mayStart = () => failures.size === 0 && !cancelSignal?.aborted;
 	const runItem = async (itemIndex: number) => {
 		try {
 			results[itemIndex] = await run.call(this, itemIndex);
 		} catch (error) {
 			const nodeError = asNodeError(this, error, itemIndex);
-			if (!continueOnFail) failures.set(itemIndex, nodeError);
+			// A cancelled execution is not an item's failure to continue past.
+			if (!continueOnFail || nodeError.context.cancelled === true) failures.set(itemIndex, nodeError);
 			results[itemIndex] = [errorItem(this, nodeError, itemIndex)];
 		}
 	};
 
 	if (batchInterval > 0) {
 		// Waves with a pause between them, as in n8n's HTTP Request node.
-		for (let start = 0; start < items.length && failures.size === 0; start += batchSize) {
-			if (start > 0) await sleep(batchInterval);
+		for (let start = 0; start < items.length && mayStart(); start += batchSize) {
+			if (start > 0) await waitUnlessCancelled(this, batchInterval, "during the 'Batch Interval'", start);
 			const wave = [];
 			for (let index = start; index < Math.min(start + batchSize, items.length); index++) wave.push(runItem(index));
 			await Promise.all(wave);
@@ -87,11 +91,12 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 		// A sliding window keeps `batchSize` requests in flight without waiting for the slowest of a wave.
 		let next = 0;
 		const worker = async () => {
-			while (next < items.length && failures.size === 0) await runItem(next++);
+			while (next < items.length && mayStart()) await runItem(next++);
 		};
 		await Promise.all(Array.from({ length: Math.min(batchSize, items.length) }, worker));
 	}
 
 	if (failures.size > 0) throw failures.get(Math.min(...failures.keys()));
+	if (cancelSignal?.aborted) throw cancelledError(this, 'before every item was processed');
 	return [results.flat()];
 }

@@ -1,5 +1,7 @@
 import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
 
+import type { RetryMode } from './retry';
+
 /** What LlamaCloud said, as text: FastAPI's `detail` string, or the joined `msg`s of a 422 list. */
 export function detailOf(body: unknown): string | undefined {
 	if (typeof body === 'string') {
@@ -48,69 +50,131 @@ export function llamaCloudError(
 	return error;
 }
 
+/**
+ * Whether LlamaCloud acted on the request: `not_sent` (it never reached a server), `rejected` (LlamaCloud
+ * answered with an error status instead of doing it: 4xx, or 429/503 with Retry-After) or `unknown`
+ * (it was sent and no answer came, or a 408/5xx, which may come after LlamaCloud started on it).
+ * Ask uses it to say truthfully what happened to the question, and whether to clean up.
+ */
+export type Delivery = 'not_sent' | 'rejected' | 'unknown';
+
+export interface FailureContext {
+	method: string;
+	path: string;
+	itemIndex?: number;
+	retries: number;
+	/** The retry mode of the request (see retry.ts): decides which advice is true. */
+	mode: RetryMode;
+	/** Whether the retry policy repeats this kind of failure: only then can "raise 'Retries'" help. */
+	retriable: boolean;
+}
+
+const RATE_LIMIT = "LlamaCloud is rate limiting this key. Lower 'Items per Batch' or add a 'Batch Interval'";
+
 const HINTS: Record<number, string> = {
 	400: 'LlamaCloud rejected the request. Check the parameters named in the message.',
 	401: "Check the API key in the 'LlamaCloud API' credential, and that its Region is the one the key was created in.",
 	403: 'The API key has no access to this project or organization. Choose another project, or use a key of that organization.',
 	404: 'Check the ID: the session or index may have been deleted, or it belongs to another project than the one selected.',
-	408: 'LlamaCloud timed out. Try again, or raise the node\'s Timeout option.',
 	409: 'LlamaCloud reported a conflict (usually a lock held by another request). Try again shortly.',
 	422: 'LlamaCloud rejected a parameter. The message names the field.',
-	429: "LlamaCloud is rate limiting this key. Lower 'Items per Batch', add a 'Batch Interval', or raise 'Retries'.",
 };
 
-function hintFor(status: number): string {
-	if (HINTS[status]) return HINTS[status];
-	if (status >= 500) return 'LlamaCloud had a server problem. It is usually temporary: try again later, or raise \'Retries\'.';
-	return 'LlamaCloud refused the request.';
+/** What "not repeated automatically" means for a request that may have been acted on. */
+function notRepeated(mode: RetryMode, sessionId: string | undefined): string {
+	if (mode === 'stream') {
+		const session = sessionId ? `session ${sessionId}` : 'the session';
+		return `The message was not sent again, since that could duplicate a chat turn: check ${session} with Session → Get before sending it again.`;
+	}
+	return 'The session was not created again, since the failed attempt may have created one: Session → Get Many lists the sessions that exist.';
 }
 
-/** Sending a message is never repeated automatically (see retry.ts), so "raise Retries" would not help. */
-function hintForMessage(status: number): string {
-	const what = status === 429 ? 'LlamaCloud is rate limiting this key.' : 'LlamaCloud had a server problem.';
-	return `${what} A message is never re-sent automatically, so that a chat turn cannot be duplicated: send it again later, or slow down with a lower 'Items per Batch' or a 'Batch Interval'.`;
+/** Advice for an HTTP error status; every sentence holds for the retry policy of this request. */
+function hintFor(status: number, context: FailureContext, sessionId: string | undefined): string {
+	const { mode, retriable } = context;
+	const retriesHelp = retriable ? ", or raise 'Retries'" : '';
+	if (status === 429) {
+		if (mode === 'idempotent' || retriable) return `${RATE_LIMIT}${retriesHelp}.`;
+		return `${RATE_LIMIT}. LlamaCloud did not say when to retry (no Retry-After), so this was not repeated automatically: try again later.`;
+	}
+	if (status === 408 || status >= 500) {
+		const what = status === 408 ? 'LlamaCloud timed out.' : 'LlamaCloud had a server problem; it is usually temporary.';
+		if (mode === 'idempotent' || retriable) return `${what} Try again later${retriesHelp}.`;
+		return `${what} ${notRepeated(mode, sessionId)}`;
+	}
+	return HINTS[status] ?? 'LlamaCloud refused the request.';
 }
 
-export function apiErrorFromResponse(
-	node: INode,
-	status: number,
-	body: unknown,
-	context: { method: string; path: string; itemIndex?: number; retries: number; stream?: boolean },
-): NodeApiError {
+function gaveUp(retries: number): string {
+	return retries > 0 ? ` Gave up after ${retries} ${retries === 1 ? 'retry' : 'retries'}.` : '';
+}
+
+/** The session a chat path names, for advice that points at it. */
+function sessionIdOfPath(path: string): string | undefined {
+	const match = /^\/api\/v1\/chat\/([^/]+)/.exec(path);
+	return match ? decodeURIComponent(match[1]) : undefined;
+}
+
+function tagged(error: NodeApiError, delivery: Delivery): NodeApiError {
+	error.context.delivery = delivery;
+	return error;
+}
+
+export function apiErrorFromResponse(node: INode, status: number, body: unknown, context: FailureContext): NodeApiError {
 	const detail = detailOf(body) ?? 'no details given';
-	const hint = context.stream && (status === 429 || status >= 500) ? hintForMessage(status) : hintFor(status);
-	const retried = context.retries > 0 ? ` Gave up after ${context.retries} ${context.retries === 1 ? 'retry' : 'retries'}.` : '';
+	const hint = hintFor(status, context, sessionIdOfPath(context.path));
 	const response: JsonObject = { status, detail, method: context.method, path: context.path };
-	return llamaCloudError(node, response, {
+	const error = llamaCloudError(node, response, {
 		message: `LlamaCloud error ${status}: ${detail}`,
-		description: hint + retried,
+		description: hint + gaveUp(context.retries),
 		httpCode: String(status),
 		itemIndex: context.itemIndex,
 	});
+	// A 408 or 5xx may come after LlamaCloud started on the request, unless it was turned away with Retry-After.
+	const mayHaveActed = (status === 408 || status >= 500) && !(context.mode !== 'idempotent' && context.retriable);
+	return tagged(error, mayHaveActed ? 'unknown' : 'rejected');
 }
 
-const NETWORK_HINTS: Record<string, string> = {
+/** Codes that mean the request never reached a server (see retry.ts). */
+const NOT_SENT: Record<string, string> = {
 	ECONNREFUSED: 'Nothing accepted the connection. Check the Region or Base URL of the credential.',
 	ENOTFOUND: 'The host name did not resolve. Check the Region or Base URL of the credential.',
-	EAI_AGAIN: 'The host name could not be resolved right now. Check the network and the credential\'s Base URL.',
-	ECONNABORTED: "LlamaCloud did not answer in time. Raise the node's Timeout option or try again.",
-	ETIMEDOUT: "LlamaCloud did not answer in time. Raise the node's Timeout option or try again.",
-	ECONNRESET: 'The connection was closed before LlamaCloud answered. Try again.',
+	EAI_AGAIN: "The host name could not be resolved right now. Check the network and the credential's Base URL.",
 };
+const TIMED_OUT = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
 
 export function apiErrorFromNetwork(
 	node: INode,
 	code: string | undefined,
 	reason: string,
-	context: { method: string; path: string; baseUrl: string; itemIndex?: number; retries: number },
+	context: FailureContext & { baseUrl: string; timeoutMs: number },
 ): NodeApiError {
-	const retried = context.retries > 0 ? ` Gave up after ${context.retries} ${context.retries === 1 ? 'retry' : 'retries'}.` : '';
 	const response: JsonObject = { code: code ?? 'UNKNOWN', method: context.method, path: context.path };
-	return llamaCloudError(node, response, {
-		message: `Could not reach LlamaCloud at ${context.baseUrl} (${code ?? reason})`,
-		description: (NETWORK_HINTS[code ?? ''] ?? 'The request failed before LlamaCloud answered. Try again.') + retried,
-		itemIndex: context.itemIndex,
-	});
+	const make = (message: string, description: string, delivery: Delivery) =>
+		tagged(
+			llamaCloudError(node, response, { message, description: description + gaveUp(context.retries), itemIndex: context.itemIndex }),
+			delivery,
+		);
+	if (code !== undefined && NOT_SENT[code]) {
+		return make(`Could not reach LlamaCloud at ${context.baseUrl} (${code})`, NOT_SENT[code], 'not_sent');
+	}
+	const timedOut = code !== undefined && TIMED_OUT.has(code);
+	const sessionId = sessionIdOfPath(context.path);
+	if (context.mode === 'idempotent') {
+		return timedOut
+			? make(`LlamaCloud did not answer within ${context.timeoutMs} ms (${code})`, "Raise the node's 'Timeout' option, or try again later.", 'unknown')
+			: make(`The connection to LlamaCloud at ${context.baseUrl} failed (${code ?? reason})`, 'The request failed before LlamaCloud answered. Try again later.', 'unknown');
+	}
+	// A POST that was sent and got no answer: LlamaCloud may have acted on it.
+	const raise = timedOut ? " If LlamaCloud is often this slow, raise the node's 'Timeout' option." : '';
+	if (context.mode === 'stream') {
+		return timedOut
+			? make(`LlamaCloud did not start answering within ${context.timeoutMs} ms (${code})`, `The message was sent, and the turn may still be running. ${notRepeated('stream', sessionId)}${raise}`, 'unknown')
+			: make(`The connection broke before LlamaCloud answered (${code ?? reason})`, `The message may have reached LlamaCloud. ${notRepeated('stream', sessionId)}`, 'unknown');
+	}
+	return timedOut
+		? make(`LlamaCloud did not answer within ${context.timeoutMs} ms (${code})`, `${notRepeated('create', sessionId)}${raise}`, 'unknown')
+		: make(`The connection broke before LlamaCloud answered (${code ?? reason})`, notRepeated('create', sessionId), 'unknown');
 }
 
 export function apiErrorFromUnexpectedBody(

@@ -6,10 +6,14 @@ import type {
 	ILoadOptionsFunctions,
 	IN8nHttpFullResponse,
 } from 'n8n-workflow';
-import { NodeOperationError, sleep } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { cancelSignalOf, waitUnlessCancelled } from '../helpers/wait';
 
 import { apiErrorFromNetwork, apiErrorFromResponse, apiErrorFromUnexpectedBody } from './errors';
 import { isRetryable, retryDelayMs, type FailedAttempt, type RetryMode } from './retry';
+
+export type { Delivery } from './errors';
 
 export type LlamaCloudFunctions = IExecuteFunctions | ILoadOptionsFunctions;
 
@@ -125,24 +129,64 @@ function networkErrorOf(error: unknown): { code?: string; message: string } {
 	return { code, message: typeof message === 'string' ? message : 'request failed' };
 }
 
+/** An abort signal that fires when either of two does (the execution's cancel signal may be missing). */
+function eitherSignal(own: AbortSignal, other: AbortSignal | undefined): AbortSignal {
+	if (!other) return own;
+	const both = new AbortController();
+	const abort = () => both.abort();
+	if (own.aborted || other.aborted) abort();
+	own.addEventListener('abort', abort, { once: true });
+	other.addEventListener('abort', abort, { once: true });
+	return both.signal;
+}
+
+/**
+ * Sends a request through n8n's `httpRequestWithAuthentication` so that `abort` cancels it. n8n-core
+ * (2.x) replaces a request's `abortSignal` with the one `getExecutionCancelSignal()` returns, so the
+ * helper is called with a view of the node's context whose cancel signal is "the execution was
+ * cancelled, or our deadline struck"; n8n versions that keep a request's own `abortSignal` get the
+ * same signal that way.
+ */
+function sendAbortable(context: LlamaCloudFunctions, request: IHttpRequestOptions, abort: AbortController) {
+	const signal = eitherSignal(abort.signal, cancelSignalOf(context));
+	const requester = Object.create(context, { getExecutionCancelSignal: { value: () => signal } }) as LlamaCloudFunctions;
+	return context.helpers.httpRequestWithAuthentication.call(requester, CREDENTIAL_TYPE, {
+		...request,
+		abortSignal: signal,
+	}) as Promise<IN8nHttpFullResponse>;
+}
+
 /**
  * The request timeout for a stream: how long LlamaCloud may take to start answering. (n8n's own
- * timeout is raised for streams, see `llamaCloudStream`, so it has to be enforced here.) A late
- * answer is closed when it finally comes.
+ * timeout is raised for streams, see `llamaCloudStream`, so it has to be enforced here.) When it
+ * strikes, the request is aborted, so no socket is left waiting for an answer nobody reads.
  */
-async function answerStarts(sent: Promise<IN8nHttpFullResponse>, timeoutMs: number): Promise<IN8nHttpFullResponse> {
+async function answerStarts(
+	sent: Promise<IN8nHttpFullResponse>,
+	timeoutMs: number,
+	abort: AbortController,
+): Promise<IN8nHttpFullResponse> {
 	let timedOut = false;
-	const deadline = new Promise<never>((_, reject) =>
-		AbortSignal.timeout(timeoutMs).addEventListener('abort', () => {
+	const timer = AbortSignal.timeout(timeoutMs);
+	let onTimeout: () => void = () => {};
+	const deadline = new Promise<never>((_, reject) => {
+		onTimeout = () => {
 			timedOut = true;
+			abort.abort();
 			reject(Object.assign(new Error(`timeout of ${timeoutMs}ms exceeded`), { code: 'ECONNABORTED' }));
-		}),
-	);
+		};
+		timer.addEventListener('abort', onTimeout, { once: true });
+	});
+	// Only an answer that came in time is read; one that raced the deadline is closed.
 	sent.then(
 		(late) => timedOut && (late.body as unknown as ByteStream | undefined)?.destroy?.(),
 		() => undefined,
 	);
-	return await Promise.race([sent, deadline]);
+	try {
+		return await Promise.race([sent, deadline]);
+	} finally {
+		timer.removeEventListener('abort', onTimeout);
+	}
 }
 
 async function readText(stream: ByteStream, maxBytes = 65_536): Promise<string> {
@@ -194,12 +238,17 @@ async function execute(
 		let errorBody: unknown;
 		let networkMessage = '';
 		try {
-			const sent = context.helpers.httpRequestWithAuthentication.call(
-				context,
-				CREDENTIAL_TYPE,
-				request,
-			) as Promise<IN8nHttpFullResponse>;
-			const response = config.stream ? await answerStarts(sent, timeoutMs) : await sent;
+			let response: IN8nHttpFullResponse;
+			if (config.stream) {
+				const abort = new AbortController();
+				response = await answerStarts(sendAbortable(context, request, abort), timeoutMs, abort);
+			} else {
+				response = (await context.helpers.httpRequestWithAuthentication.call(
+					context,
+					CREDENTIAL_TYPE,
+					request,
+				)) as IN8nHttpFullResponse;
+			}
 			if (response.statusCode < 400) {
 				return response;
 			}
@@ -214,7 +263,8 @@ async function execute(
 			networkMessage = message;
 		}
 
-		if (retries < maxRetries && isRetryable(mode, failure)) {
+		const retriable = isRetryable(mode, failure);
+		if (retries < maxRetries && retriable) {
 			const delayMs = retryDelayMs(retries, failure.headers);
 			context.logger.warn('LlamaCloud request failed; retrying', {
 				node: node.name,
@@ -226,13 +276,13 @@ async function execute(
 				maxRetries,
 				delayMs,
 			});
-			await sleep(delayMs);
+			await waitUnlessCancelled(context, delayMs, 'while waiting to retry a LlamaCloud request', config.itemIndex);
 			continue;
 		}
 
-		const errorContext = { method, path, baseUrl, itemIndex: config.itemIndex, retries, stream: config.stream };
+		const errorContext = { method, path, itemIndex: config.itemIndex, retries, mode, retriable };
 		if (failure.status !== undefined) throw apiErrorFromResponse(node, failure.status, errorBody, errorContext);
-		throw apiErrorFromNetwork(node, failure.errorCode, networkMessage, errorContext);
+		throw apiErrorFromNetwork(node, failure.errorCode, networkMessage, { ...errorContext, baseUrl, timeoutMs });
 	}
 }
 

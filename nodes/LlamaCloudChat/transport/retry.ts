@@ -3,12 +3,14 @@
  *
  * The official SDK retries every POST on 408/409/429/5xx without an idempotency key, which can
  * duplicate sessions and chat turns. We only repeat what is safe to repeat:
- * - `idempotent` (GET, DELETE): network failures, timeouts, 408, 409, 429, 5xx.
- * - `create` (POST /chat): only when the server provably did not act: the connection was refused
- *   or the host not found, or it answered 429/503 together with Retry-After.
- * - `stream` (POST .../messages/stream): only when no response byte ever arrived and the
- *   connection was refused or the host not found.
- * An `x-should-retry` response header overrides the status rules, as in LlamaCloud's SDKs.
+ * - `idempotent` (GET, DELETE): network failures, timeouts, 408, 409, 429, 5xx; an `x-should-retry`
+ *   response header overrides these status rules, as in LlamaCloud's SDKs.
+ * - `create` (POST /chat) and `stream` (POST .../messages/stream): only when LlamaCloud provably did
+ *   not act on the request. Two signals count as proof: the request never reached a server (connection
+ *   refused, host not found), or LlamaCloud answered 429 or 503 together with `Retry-After` /
+ *   `retry-after-ms` (it turned the request away and said when to come back). `x-should-retry: false`
+ *   still vetoes a retry; `x-should-retry: true` alone proves nothing, so it is not followed here.
+ *   A message is never repeated once a byte of its answer arrived (the stream is read elsewhere).
  */
 export type RetryMode = 'idempotent' | 'create' | 'stream';
 
@@ -47,17 +49,19 @@ function hasRetryAfter(headers: Record<string, unknown> | undefined): boolean {
 	return header(headers, 'retry-after') !== undefined || header(headers, 'retry-after-ms') !== undefined;
 }
 
+/** LlamaCloud provably did not act on the request: it never arrived, or was turned away with a time to come back. */
+export function provablyNotProcessed(attempt: FailedAttempt): boolean {
+	const { status, errorCode, headers } = attempt;
+	if (status === undefined) return errorCode !== undefined && NEVER_REACHED.has(errorCode);
+	return (status === 429 || status === 503) && hasRetryAfter(headers);
+}
+
 export function isRetryable(mode: RetryMode, attempt: FailedAttempt): boolean {
 	const { status, errorCode, headers } = attempt;
-	if (status === undefined) {
-		if (errorCode === undefined) return false;
-		return mode === 'idempotent' ? TRANSIENT_NETWORK.has(errorCode) : NEVER_REACHED.has(errorCode);
-	}
-	if (mode === 'stream') return false;
-	const serverSays = header(headers, 'x-should-retry');
-	if (serverSays === 'false') return false;
-	if (serverSays === 'true') return true;
-	if (mode === 'create') return (status === 429 || status === 503) && hasRetryAfter(headers);
+	if (header(headers, 'x-should-retry') === 'false') return false;
+	if (mode !== 'idempotent') return provablyNotProcessed(attempt);
+	if (status === undefined) return errorCode !== undefined && TRANSIENT_NETWORK.has(errorCode);
+	if (header(headers, 'x-should-retry') === 'true') return true;
 	return status === 408 || status === 409 || status === 429 || status >= 500;
 }
 

@@ -124,7 +124,9 @@ describe('Message → Ask', () => {
 			const sessionId = onlySession();
 			const error = errorOf(result);
 			expect(error.message).toBe('LlamaCloud could not answer: Model provider overloaded');
-			expect(error.description).toContain(`The question was asked in session ${sessionId}.`);
+			expect(error.description).toBe(
+				`The turn failed inside LlamaCloud (session ${sessionId}). Check that the indexes exist and are synced, then try again. Session ${sessionId} was created for this question.`,
+			);
 			expect(sandbox.getSession(sessionId).events[0]).toEqual({ type: 'user_input', content: 'What grew in Q3?' });
 			expectNoApiKeyLeak(sandbox, result);
 		});
@@ -135,7 +137,7 @@ describe('Message → Ask', () => {
 			const error = errorOf(result);
 			const sessionId = (error as unknown as { context: { session_id: string } }).context.session_id;
 			expect(error.message).toBe('LlamaCloud could not answer: Model provider overloaded');
-			expect(error.description).toContain(`The session ${sessionId} was deleted.`);
+			expect(error.description).toContain(`Session ${sessionId}, created for this question, was deleted.`);
 			expect(sandbox.getSession(sessionId)).toBeUndefined();
 			expect(requestLines(sandbox)).toContain('DELETE /api/v1/chat/:id');
 			expectNoApiKeyLeak(sandbox, result);
@@ -145,7 +147,8 @@ describe('Message → Ask', () => {
 			sandbox.setStreamBehaviour({ mode: 'drop-mid-stream' });
 			const result = await ask({ prompt: 'What grew in Q3?', options: { deleteSession: true } });
 			const sessionId = onlySession();
-			expect(errorOf(result).description).toContain(`The question was asked in session ${sessionId}.`);
+			expect(errorOf(result).description).toContain(`Check session ${sessionId} with Session → Get`);
+			expect(errorOf(result).description).toContain(`Session ${sessionId}, created for this question, was kept so that you can check it.`);
 			expect(requestLines(sandbox)).not.toContain('DELETE /api/v1/chat/:id');
 			expectNoApiKeyLeak(sandbox, result);
 		});

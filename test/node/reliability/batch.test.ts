@@ -145,14 +145,20 @@ describe('Batching with partial failures (Continue On Fail, 100 items, 10 per ba
 		const random = seededRandom(SEED + 1);
 		const sessions = await seedSessions(sandbox, ITEMS);
 		const faulted = new Set(sample(random, ITEMS, FAULTED));
+		// A 429/503 with Retry-After proves LlamaCloud did not act: those messages are sent again (Retries = 2).
+		const turnedAway = new Set<number>();
 		for (const item of faulted) {
+			const action = pick(random, STREAM_FAULTS);
+			if (action.type === 'status' && action.headers?.['retry-after'] !== undefined) turnedAway.add(item);
 			sandbox.injectFault({
 				method: 'POST',
 				path: `/api/v1/chat/${sessions[item]}/messages/stream`,
 				times: Infinity,
-				action: pick(random, STREAM_FAULTS),
+				action,
 			});
 		}
+		expect(turnedAway.size).toBeGreaterThan(0);
+		expect(turnedAway.size).toBeLessThan(FAULTED);
 		const stats = { ...sandbox.stats };
 
 		const result = await runs.run({
@@ -198,9 +204,13 @@ describe('Batching with partial failures (Continue On Fail, 100 items, 10 per ba
 		expect(sandbox.stats.turnsStarted - stats.turnsStarted).toBe(answered);
 		expect(sandbox.stats.turnsCompleted - stats.turnsCompleted).toBe(answered);
 		const streams = requestsWhere(sandbox, isStream);
-		expect(streams).toHaveLength(ITEMS);
 		expect(new Set(streams.map((request) => request.path)).size).toBe(ITEMS);
-		expect(retryWarnings()).toHaveLength(0);
+		// Sent once each, except the turned-away ones: 1 + 2 retries, and none of them started a turn.
+		sessions.forEach((session, n) => {
+			const sent = streams.filter((request) => request.path === `/api/v1/chat/${session}/messages/stream`);
+			expect(sent).toHaveLength(turnedAway.has(n) ? 3 : 1);
+		});
+		expect(retryWarnings()).toHaveLength(2 * turnedAway.size);
 	});
 });
 

@@ -165,8 +165,8 @@ interface Row {
 	attempts: Record<RetryMode, number>;
 	/** The workflow error's message has all of these: status or network code, and LlamaCloud's words. */
 	message: RegExp[];
-	/** The description says what to do. */
-	description: RegExp[];
+	/** The description says what to do: the same for every operation, or per retry mode (what is true differs). */
+	description: RegExp[] | Record<RetryMode, RegExp[]>;
 	/** What a retry warn line names: the status, or the network error code. */
 	logged?: { status: number } | { code: RegExp };
 	/** Extra node options for this row. */
@@ -182,9 +182,23 @@ const detail = (status: number, text: string, headers?: Record<string, string>):
 	action: { type: 'status', status, body: { detail: text }, headers },
 });
 
-// Send Message never re-sends (so its hint does not offer Retries); the other operations do.
-const RATE_LIMIT_HINT = [/Items per Batch/, /Batch Interval/, /Retries|never re-sent/];
-const SERVER_HINT = [/server problem/, /Retries|never re-sent/];
+// "Raise Retries" is offered only where the retry policy repeats that failure; Create and Send say
+// instead that nothing was repeated, and (Send) to check the session before sending again.
+const RATE_LIMIT = [/Items per Batch/, /Batch Interval/];
+const RATE_LIMIT_HINT: Record<RetryMode, RegExp[]> = {
+	idempotent: [...RATE_LIMIT, /raise 'Retries'/],
+	create: [...RATE_LIMIT, /no Retry-After/, /not repeated automatically/],
+	stream: [...RATE_LIMIT, /no Retry-After/, /not repeated automatically/],
+};
+const NOT_CREATED_AGAIN = /session was not created again, since the failed attempt may have created one/;
+const NOT_SENT_AGAIN = /message was not sent again, since that could duplicate a chat turn: check session ses-[\w-]+ with Session → Get/;
+const SERVER_HINT: Record<RetryMode, RegExp[]> = {
+	idempotent: [/server problem/, /raise 'Retries'/],
+	create: [/server problem/, NOT_CREATED_AGAIN],
+	stream: [/server problem/, NOT_SENT_AGAIN],
+};
+/** No advice to raise Retries where Retries cannot help. */
+const NO_RETRIES_ADVICE = /^(?![\s\S]*raise 'Retries')/;
 const NGINX_503 =
 	'<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n' +
 	'<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
@@ -250,10 +264,10 @@ const ROWS: Row[] = [
 		row: '429 with Retry-After',
 		fault: detail(429, 'Rate limit exceeded', { 'retry-after': '0' }),
 		ops: ALL,
-		// Create may repeat: a 429 with Retry-After says LlamaCloud did not act. A stream never repeats.
-		attempts: { idempotent: 3, create: 3, stream: 1 },
+		// A 429 with Retry-After proves LlamaCloud did not act: even a Create or a message may repeat.
+		attempts: { idempotent: 3, create: 3, stream: 3 },
 		message: [/LlamaCloud error 429/, /Rate limit exceeded/],
-		description: RATE_LIMIT_HINT,
+		description: [...RATE_LIMIT, /raise 'Retries'/],
 		logged: { status: 429 },
 	},
 	{
@@ -297,8 +311,13 @@ const ROWS: Row[] = [
 		fault: { kind: 'response', action: { type: 'hang' } },
 		ops: ALL,
 		attempts: TRANSIENT,
-		message: [/LlamaCloud/, /ECONNABORTED|ETIMEDOUT/],
-		description: [/Timeout/],
+		message: [/LlamaCloud did not (start answering|answer) within 300 ms/, /ECONNABORTED|ETIMEDOUT/, /^(?!Could not reach)/],
+		description: {
+			idempotent: [/raise the node's 'Timeout' option/i],
+			create: [NOT_CREATED_AGAIN, /'Timeout'/],
+			// The POST was delivered: the turn may be running, so the advice is to check before re-sending.
+			stream: [/The message was sent, and the turn may still be running/, NOT_SENT_AGAIN, /'Timeout'/],
+		},
 		logged: { code: /ECONNABORTED|ETIMEDOUT/ },
 	},
 	{
@@ -351,6 +370,10 @@ interface Case {
 	op: OpName;
 }
 
+function descriptionOf({ row, op }: Case): RegExp[] {
+	return Array.isArray(row.description) ? row.description : row.description[MODE[op]];
+}
+
 const CASES: Case[] = ROWS.flatMap((row) => row.ops.map((op) => ({ row, op })));
 const TABLE = CASES.map((c) => [c.row.row, c.op, c] as const);
 
@@ -401,7 +424,8 @@ async function expectStopsWithHelpfulError(c: Case): Promise<void> {
 	expect(error.name).toBe('NodeApiError');
 	expect(error.context?.itemIndex).toBe(failing);
 	for (const pattern of c.row.message) expect(error.message).toMatch(pattern);
-	for (const pattern of c.row.description) expect(error.description).toMatch(pattern);
+	for (const pattern of descriptionOf(c)) expect(error.description).toMatch(pattern);
+	if (MODE[c.op] !== 'idempotent' && attempts === 1) expect(error.description).toMatch(NO_RETRIES_ADVICE);
 	if (attempts > 1) expect(error.description).toContain(`Gave up after ${attempts - 1} retries.`);
 	else expect(error.description).not.toContain('Gave up');
 
@@ -417,7 +441,8 @@ async function expectStopsWithHelpfulError(c: Case): Promise<void> {
 		// Earlier items each started one turn; the failing one only if LlamaCloud began answering it.
 		const reachedLlamaCloud = c.row.fault.kind === 'stream' ? 1 : 0;
 		expect(sandbox.stats.turnsStarted - stats.turnsStarted).toBe(failing + reachedLlamaCloud);
-		expectNoMessageSentTwice();
+		// Re-sent only after a 429 with Retry-After, which LlamaCloud answers instead of starting the turn.
+		if (attempts === 1) expectNoMessageSentTwice();
 	}
 }
 
@@ -428,7 +453,7 @@ function expectNoMessageSentTwice(): void {
 }
 
 async function expectOneItemPerInput(c: Case): Promise<void> {
-	const { result, setup, stats } = await runRow(c, true);
+	const { result, setup, stats, attempts } = await runRow(c, true);
 	const failing = failingItems(c.row);
 
 	expect(result.error).toBeUndefined();
@@ -459,7 +484,7 @@ async function expectOneItemPerInput(c: Case): Promise<void> {
 		const answered = output.filter((item) => item.json.error === undefined).length;
 		const reachedLlamaCloud = c.row.fault.kind === 'stream' ? failing.length : 0;
 		expect(sandbox.stats.turnsStarted - stats.turnsStarted).toBe(answered + reachedLlamaCloud);
-		expectNoMessageSentTwice();
+		if (attempts === 1) expectNoMessageSentTwice();
 	}
 }
 
@@ -644,16 +669,30 @@ describe('Retry semantics', () => {
 			expect(retryWarnings()).toHaveLength(0);
 		});
 
-		it('follows x-should-retry: true on a 500, creating exactly one session', async () => {
+		it('does not take x-should-retry: true on a 500 as proof: one attempt, and the error says nothing was repeated', async () => {
 			const { setup, result, stats } = await runWithFault(
 				'Create',
 				{ type: 'status', status: 500, headers: { 'x-should-retry': 'true', 'retry-after': '0' } },
 				1,
 			);
 
-			expect(result.error).toBeUndefined();
-			expect(setup.requestsFor(0)).toHaveLength(2);
-			expect(sandbox.stats.sessionsCreated - stats.sessionsCreated).toBe(1);
+			const error = workflowError(result);
+			expect(error.message).toContain('LlamaCloud error 500');
+			expect(error.description).toMatch(/session was not created again, since the failed attempt may have created one/);
+			expect(error.description).not.toMatch(/Retries/);
+			expect(setup.requestsFor(0)).toHaveLength(1);
+			expect(sandbox.stats.sessionsCreated - stats.sessionsCreated).toBe(0);
+		});
+
+		it('lets x-should-retry: false veto a 429 with Retry-After', async () => {
+			const { setup, result } = await runWithFault(
+				'Create',
+				{ type: 'status', status: 429, headers: { 'x-should-retry': 'false', 'retry-after': '0' } },
+				1,
+			);
+
+			expect(workflowError(result).message).toContain('LlamaCloud error 429');
+			expect(setup.requestsFor(0)).toHaveLength(1);
 		});
 
 		it('retries a refused connection and gives up with ECONNREFUSED after Retries + 1 attempts', async () => {
@@ -672,7 +711,23 @@ describe('Retry semantics', () => {
 	describe('Send Message is never sent twice once LlamaCloud answered', () => {
 		it.each([
 			['a 503 with Retry-After', { type: 'status', status: 503, headers: { 'retry-after': '0' } }],
-			['a 429 with Retry-After and x-should-retry: true', { type: 'status', status: 429, headers: { 'retry-after': '0', 'x-should-retry': 'true' } }],
+			['a 429 with retry-after-ms', { type: 'status', status: 429, headers: { 'retry-after-ms': '0' } }],
+		] as Array<[string, FaultAction & { status: number }]>)(
+			'sends the message again after %s (LlamaCloud turned it away), and the turn runs once',
+			async (_label, action) => {
+				const { setup, result, stats } = await runWithFault('Send Message', action, 1);
+
+				expect(result.error).toBeUndefined();
+				expect(result.output('LlamaCloud')[0].json.answer).toEqual(expect.any(String));
+				expect(setup.requestsFor(0)).toHaveLength(2);
+				expect(sandbox.stats.turnsStarted - stats.turnsStarted).toBe(1);
+				expect(retryMetadata().map((line) => line.status)).toEqual([action.status]);
+			},
+		);
+
+		it.each([
+			['a 429 with Retry-After and x-should-retry: false', { type: 'status', status: 429, headers: { 'retry-after': '0', 'x-should-retry': 'false' } }],
+			['a 429 without Retry-After, even with x-should-retry: true', { type: 'status', status: 429, headers: { 'x-should-retry': 'true' } }],
 			['a 500', { type: 'status', status: 500 }],
 			['a connection reset before any byte', { type: 'drop' }],
 		] as Array<[string, FaultAction]>)('sends exactly one stream request on %s, starting no turn', async (_label, action) => {
@@ -930,7 +985,7 @@ describe('Ask (Create and Send in one step)', () => {
 		});
 	}
 
-	it('creates one session and sends the question once when the message gets a 503 with Retry-After; the error names the session', async () => {
+	it('creates one session and re-sends the question only while LlamaCloud turns it away with Retry-After; the error names the session', async () => {
 		sandbox.injectFault({
 			method: 'POST',
 			path: /\/messages\/stream$/,
@@ -942,11 +997,14 @@ describe('Ask (Create and Send in one step)', () => {
 
 		const error = workflowError(result);
 		expect(error.message).toBe('LlamaCloud error 503: Overloaded');
-		const sessionId = /The question was asked in session (ses-[\w-]+)\./.exec(error.description ?? '')?.[1];
+		const sessionId = /Session (ses-[\w-]+) was created for this question\.$/.exec(error.description ?? '')?.[1];
 		expect(sessionId).toBeDefined();
+		expect(error.description).toBe(
+			`LlamaCloud had a server problem; it is usually temporary. Try again later, or raise 'Retries'. Gave up after ${MAX_RETRIES} retries. LlamaCloud answered with an error instead of starting the turn. Session ${sessionId} was created for this question.`,
+		);
 		expect(sandbox.getSession(sessionId as string)).toBeDefined();
 		expect(sandbox.stats.sessionsCreated).toBe(1);
-		expect(requestsWhere(sandbox, isStream)).toHaveLength(1);
+		expect(requestsWhere(sandbox, isStream)).toHaveLength(MAX_RETRIES + 1);
 		expect(sandbox.stats.turnsStarted).toBe(0);
 	});
 
@@ -993,7 +1051,7 @@ describe('Ask (Create and Send in one step)', () => {
 		expect(output.map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
 		const failed = expectErrorItem(output[1], 1);
 		expect(failed.error).toBe('LlamaCloud error 500: Agent crashed');
-		expect(failed.description).toMatch(/The question was asked in session ses-/);
+		expect(failed.description).toMatch(/check session (ses-[\w-]+) with Session → Get before sending it again\. Session \1 was created for this question\.$/);
 		expect(output[0].json.answer).toEqual(expect.stringMatching(/\S/));
 		expect(output[2].json.answer).toEqual(expect.stringMatching(/\S/));
 		expect(sandbox.stats.sessionsCreated).toBe(3);

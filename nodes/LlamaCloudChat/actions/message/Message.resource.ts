@@ -17,7 +17,8 @@ export const description: INodeProperties[] = [
 				name: 'Ask',
 				value: 'ask',
 				description: 'Ask your indexes a question in one step: creates a session, sends the question, returns the answer',
-				action: 'Ask a question',
+				// Also the AI Agent tool's automatic description: "<action> in LlamaCloud Chat".
+				action: 'Answer a question from your documents',
 			},
 			{
 				name: 'Send',

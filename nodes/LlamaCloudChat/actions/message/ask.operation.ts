@@ -13,18 +13,31 @@ import { sendMessage } from '../../helpers/chatTurn';
 import { scopeQuery } from '../../helpers/scope';
 import { sessionPath } from '../../helpers/session';
 import { parseIndexIds, validatePrompt } from '../../helpers/validation';
-import { llamaCloudRequest } from '../../transport';
+import { llamaCloudRequest, type Delivery } from '../../transport';
 import { indexIdsProperty, optionsCollection, scopeProperties } from '../common.descriptions';
 import { messageOptions, promptProperty, readMessageOptions } from './options';
+
+/** What an AI Agent is told the prompt is for; the model writes it (n8n-core builds the tool schema from $fromAI). */
+export const TOOL_PROMPT_DESCRIPTION =
+	'The question to answer from the documents in the chosen LlamaCloud indexes, written as a complete, standalone question';
 
 // Scope first: index and session lists are loaded for the chosen project.
 const properties: INodeProperties[] = [
 	...scopeProperties,
 	{
 		...promptProperty,
-		// Behind n8n's Chat Trigger the question arrives as `chatInput`. As an AI Agent tool, map it with $fromAI.
+		// Behind n8n's Chat Trigger the question arrives as `chatInput`.
 		default: '={{ $json.chatInput }}',
-		description: `${promptProperty.description}. As an AI Agent tool, map it with $fromAI("prompt").`,
+		description: `${promptProperty.description}. Defaults to the message n8n's Chat Trigger sends.`,
+		// n8n ≥ 1.88 shows the tool variant's own default below; older n8n shows this one everywhere.
+		displayOptions: { hide: { '@tool': [true] } },
+	},
+	{
+		...promptProperty,
+		// As an AI Agent tool the model writes the question: the tool's schema gets a `prompt` argument.
+		default: `={{ $fromAI('prompt', '${TOOL_PROMPT_DESCRIPTION}', 'string') }}`,
+		description: `${promptProperty.description}. As a tool, the AI Agent writes it (a $fromAI parameter).`,
+		displayOptions: { show: { '@tool': [true] } },
 	},
 	{
 		...indexIdsProperty,
@@ -37,7 +50,8 @@ const properties: INodeProperties[] = [
 			name: 'deleteSession',
 			type: 'boolean',
 			default: false,
-			description: 'Whether to delete the session once the answer is read, for one-shot questions that need no follow-up',
+			description:
+				'Whether to delete the session once the answer is read, for one-shot questions that need no follow-up. When the node runs as an AI Agent tool, sessions are deleted unless this is set and off.',
 		},
 		...messageOptions,
 	]),
@@ -47,10 +61,26 @@ const displayOptions = { show: { resource: ['message'], operation: ['ask'] } };
 
 export const description = updateDisplayOptions(displayOptions, properties);
 
-/** LlamaCloud answered with an HTTP error before streaming, or streamed an error `stop`. */
-function turnSurelyFailed(error: NodeApiError | NodeOperationError): boolean {
-	if (error.context.turnFailed === true) return true;
-	return error instanceof NodeApiError && /^\d{3}$/.test(String(error.httpCode ?? ''));
+type Outcome = Delivery | 'failed';
+
+/** What happened to the question, from the error's tags (transport: delivery; chat turn: turnFailed). */
+function outcomeOf(error: NodeApiError | NodeOperationError): Outcome {
+	if (error.context.turnFailed === true) return 'failed';
+	const delivery = error.context.delivery as Delivery | undefined;
+	return delivery === 'not_sent' || delivery === 'rejected' ? delivery : 'unknown';
+}
+
+/** Said of the question after the error's own description; `unknown` is already explained there. */
+const WHAT_HAPPENED: Record<Outcome, string> = {
+	not_sent: 'The question was not sent.',
+	rejected: 'LlamaCloud answered with an error instead of starting the turn.',
+	failed: '',
+	unknown: '',
+};
+
+/** The node runs as an AI Agent tool (n8n derives the `…Tool` node type from `usableAsTool`). */
+function runsAsTool(context: IExecuteFunctions): boolean {
+	return context.getNode().type.endsWith('Tool');
 }
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
@@ -64,7 +94,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		});
 	}
 	const options = readMessageOptions(this, itemIndex);
-	const deleteSession = this.getNodeParameter('options.deleteSession', itemIndex, false) as boolean;
+	// A tool call is one-shot: its sessions are cleaned up unless the option says otherwise.
+	const deleteSession = this.getNodeParameter('options.deleteSession', itemIndex, runsAsTool(this)) as boolean;
 	const qs = scopeQuery(this, itemIndex);
 
 	const session = await llamaCloudRequest(this, 'POST', '/api/v1/chat', { qs, body: { index_ids: indexIds }, itemIndex });
@@ -91,12 +122,17 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		const nodeError =
 			error instanceof NodeOperationError ? error : new NodeApiError(node, error as JsonObject, { itemIndex });
 		nodeError.context.session_id = sessionId;
-		// When the turn surely failed (LlamaCloud refused it, or reported an error), a one-shot session
-		// has nothing worth keeping. When the outcome is unknown (the stream broke), keep it and say where.
-		const deleted = deleteSession && turnSurelyFailed(nodeError) && (await removeSession()) === undefined;
-		nodeError.description = deleted
-			? `${nodeError.description ?? ''} The session ${sessionId} was deleted.`.trim()
-			: `${nodeError.description ?? ''} The question was asked in session ${sessionId}.`.trim();
+		// When the question surely got no answer (not sent, turned away, or failed inside LlamaCloud), a
+		// one-shot session has nothing worth keeping. When the outcome is unknown (no answer came, or the
+		// stream broke), keep it, so that it can be checked before asking again.
+		const outcome = outcomeOf(nodeError);
+		const deleted = deleteSession && outcome !== 'unknown' && (await removeSession()) === undefined;
+		const session = deleted
+			? `Session ${sessionId}, created for this question, was deleted.`
+			: deleteSession && outcome === 'unknown'
+				? `Session ${sessionId}, created for this question, was kept so that you can check it.`
+				: `Session ${sessionId} was created for this question.`;
+		nodeError.description = [nodeError.description, WHAT_HAPPENED[outcome], session].filter(Boolean).join(' ');
 		throw nodeError;
 	}
 	if (deleteSession) {
