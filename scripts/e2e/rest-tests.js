@@ -35,6 +35,8 @@ async function runRestTests(ctx) {
 		`REST: /types/nodes.json lists the AI Agent tool ${W.NODE_TYPE}Tool`,
 		tool ? JSON.stringify(tool.outputs) : 'missing',
 	);
+	// What the agent sees: the tool schema and description, derived by this n8n's own code.
+	if (lc && tool) await require('./tool-schema').checkToolSchema({ plain: lc, tool, runtime: n8n.runtime, check, log });
 	const creds = await rest.get('/types/credentials.json');
 	check(Array.isArray(creds.json) && creds.json.some((c) => c.name === W.CREDENTIAL_TYPE), `REST: /types/credentials.json lists ${W.CREDENTIAL_TYPE}`, 'missing');
 
