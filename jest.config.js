@@ -8,5 +8,7 @@ module.exports = {
 		'^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }],
 	},
 	testTimeout: 30000,
+	// Every exchange with the sandbox is held to LlamaCloud's published contract (test/contract).
+	setupFilesAfterEnv: ['<rootDir>/test/contract/setup.ts'],
 	reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };

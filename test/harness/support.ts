@@ -72,6 +72,6 @@ export async function createSessionOverHttp(
 		headers: { Authorization: `Bearer ${sandbox.apiKey}`, 'Content-Type': 'application/json' },
 		body: JSON.stringify(options.indexIds ? { index_ids: options.indexIds } : {}),
 	});
-	if (response.status !== 200) throw new Error(`Could not create a sandbox session: ${response.status}`);
+	if (response.status !== 201) throw new Error(`Could not create a sandbox session: ${response.status}`);
 	return ((await response.json()) as { session_id: string }).session_id;
 }

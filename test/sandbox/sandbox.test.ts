@@ -8,7 +8,7 @@ import { startSandbox, type Sandbox, type StreamBehaviour } from './index';
 let sb: Sandbox;
 
 beforeAll(async () => {
-	sb = await startSandbox();
+	sb = await startSandbox({ requestsFrom: 'tests' });
 });
 
 afterAll(async () => {
@@ -90,7 +90,7 @@ async function createSession(indexIds?: string[] | null, query = ''): Promise<An
 		`/api/v1/chat${query}`,
 		indexIds === undefined ? {} : { body: { index_ids: indexIds } },
 	);
-	expect(r.status).toBe(200);
+	expect(r.status).toBe(201);
 	return r.json;
 }
 
@@ -228,11 +228,40 @@ describe('scope validation (§3, §10.3)', () => {
 		expect(ok.status).toBe(200);
 	});
 
-	test('page_size must be an integer in [1, 100]', async () => {
-		for (const v of ['abc', '0', '101', '']) {
+	test('page_size must be an integer; the spec sets no bounds, so any integer is served', async () => {
+		for (const v of ['abc', '', '2.5']) {
 			const r = await api('GET', `/api/v1/chat?page_size=${v}`);
 			expect(r.status).toBe(422);
-			expect(r.json.detail[0].loc).toEqual(['query', 'page_size']);
+			expect(r.json.detail).toEqual([
+				{
+					type: 'int_parsing',
+					loc: ['query', 'page_size'],
+					msg: 'Input should be a valid integer, unable to parse string as an integer',
+					input: v,
+				},
+			]);
+		}
+		sb.addSessions(sb.fixtures.defaultProjectId, 120);
+		expect((await api('GET', '/api/v1/chat?page_size=101')).json.items).toHaveLength(101);
+		// No page_size, or one below 1: the sandbox's default page (50).
+		expect((await api('GET', '/api/v1/chat')).json.items).toHaveLength(50);
+		expect((await api('GET', '/api/v1/chat?page_size=0')).json.items).toHaveLength(50);
+	});
+
+	test('pageSizeLimit (an explicit option) answers 422 outside [1, max]', async () => {
+		const limited = await startSandbox({ requestsFrom: 'tests', pageSizeLimit: { max: 100 } });
+		try {
+			const get = (v: string) =>
+				fetch(`${limited.url}/api/v1/chat?page_size=${v}`, {
+					headers: { Authorization: `Bearer ${limited.apiKey}` },
+				}).then(async (r) => ({ status: r.status, json: (await r.json()) as AnyObj }));
+			const over = await get('101');
+			expect(over.status).toBe(422);
+			expect(over.json.detail[0]).toMatchObject({ type: 'less_than_equal', ctx: { le: 100 } });
+			expect((await get('0')).json.detail[0]).toMatchObject({ type: 'greater_than_equal', ctx: { ge: 1 } });
+			expect((await get('100')).status).toBe(200);
+		} finally {
+			await limited.close();
 		}
 	});
 });
@@ -289,7 +318,7 @@ describe('projects, organizations, indexes (§9)', () => {
 	});
 
 	test('organizationsEndpoint:false -> 404 {"detail":"Not Found"}', async () => {
-		const other = await startSandbox({ organizationsEndpoint: false });
+		const other = await startSandbox({ organizationsEndpoint: false, requestsFrom: 'tests' });
 		try {
 			const res = await fetch(`${other.url}/api/v1/organizations`, {
 				headers: { Authorization: `Bearer ${other.apiKey}` },
@@ -351,15 +380,49 @@ describe('chat sessions: create / list / get / summary / delete (§7.1–§7.5)'
 		const r = await api('POST', '/api/v1/chat', {
 			body: { index_ids: ['idx-q3-reports', 'idx-product-handbook'] },
 		});
-		expect(r.status).toBe(200);
+		expect(r.status).toBe(201);
 		expect(r.json).toEqual({
 			last_updated_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/),
 			session_id: expect.stringMatching(/^ses-[0-9a-f-]{36}$/),
 			generated_title: null,
 			index_ids: ['idx-q3-reports', 'idx-product-handbook'],
 			job_metadata: null,
-			shared_access: 'read_only',
 		});
+	});
+
+	test('revision 2026-08 (the spec) has no shared_access and ignores it on create, as FastAPI ignores unknown fields', async () => {
+		expect(sb.revision).toBe('2026-08');
+		const r = await api('POST', '/api/v1/chat', { body: { index_ids: null, shared_access: 'bogus' } });
+		expect(r.status).toBe(201);
+		expect(r.json).not.toHaveProperty('shared_access');
+	});
+
+	test('the current revision: shared_access on create (read_only by default), in every session, validated', async () => {
+		sb.setRevision('current');
+		const plain = await createSession(['idx-q3-reports']);
+		expect(plain.shared_access).toBe('read_only');
+		const shared = await api('POST', '/api/v1/chat', { body: { index_ids: null, shared_access: 'query' } });
+		expect(shared.status).toBe(201);
+		expect(shared.json.shared_access).toBe('query');
+		expect((await api('GET', `/api/v1/chat/${shared.json.session_id}/summary`)).json.shared_access).toBe('query');
+		expect((await api('GET', `/api/v1/chat/${shared.json.session_id}`)).json.shared_access).toBe('query');
+		expect((await api('GET', '/api/v1/chat')).json.items.map((i: AnyObj) => i.shared_access).sort()).toEqual([
+			'query',
+			'read_only',
+		]);
+		const bad = await api('POST', '/api/v1/chat', { body: { shared_access: 'write' } });
+		expect(bad.status).toBe(422);
+		expect(bad.json.detail).toEqual([
+			{
+				type: 'enum',
+				loc: ['body', 'shared_access'],
+				msg: "Input should be 'read_only' or 'query'",
+				input: 'write',
+				ctx: { expected: "'read_only' or 'query'" },
+			},
+		]);
+		sb.reset();
+		expect(sb.revision).toBe('2026-08');
 	});
 
 	test('create with no body, empty body, {} or null index_ids -> unbound (index_ids: null)', async () => {
@@ -368,29 +431,46 @@ describe('chat sessions: create / list / get / summary / delete (§7.1–§7.5)'
 			{ rawBody: '', headers: { 'Content-Type': 'application/json' } },
 			{ body: {} },
 			{ body: { index_ids: null } },
-			{ body: { index_ids: [] } },
 		];
 		for (const v of variants) {
 			const r = await api('POST', '/api/v1/chat', v);
-			expect(r.status).toBe(200);
+			expect(r.status).toBe(201);
 			expect(r.json.index_ids).toBeNull();
 		}
-		expect(sb.stats.sessionsCreated).toBe(5);
+		expect(sb.stats.sessionsCreated).toBe(4);
+	});
+
+	test('create with index_ids: [] is stored as sent (the spec allows it); it binds nothing, so messages choose', async () => {
+		const r = await api('POST', '/api/v1/chat', { body: { index_ids: [] } });
+		expect(r.status).toBe(201);
+		expect(r.json.index_ids).toEqual([]);
+		expect((await stream(r.json.session_id, 'refunds', ['idx-product-handbook'])).status).toBe(200);
+		expect((await api('GET', `/api/v1/chat/${r.json.session_id}/summary`)).json.index_ids).toEqual([]);
 	});
 
 	test('create validation: >10 ids -> 422, wrong types -> 422, bad JSON -> 422', async () => {
 		const eleven = Array.from({ length: 11 }, (_, i) => `idx-${i}`);
 		const tooMany = await api('POST', '/api/v1/chat', { body: { index_ids: eleven } });
 		expect(tooMany.status).toBe(422);
-		expect(tooMany.json.detail[0]).toMatchObject({ loc: ['body', 'index_ids'], type: 'too_long' });
-		expect(tooMany.json.detail[0].msg).toMatch(/at most 10/);
+		// FastAPI's shape: pydantic v2's error with input and ctx (no url).
+		expect(tooMany.json.detail).toEqual([
+			{
+				type: 'too_long',
+				loc: ['body', 'index_ids'],
+				msg: 'List should have at most 10 items after validation, not 11',
+				input: eleven,
+				ctx: { field_type: 'List', max_length: 10, actual_length: 11 },
+			},
+		]);
 
 		expect(
 			(await api('POST', '/api/v1/chat', { body: { index_ids: 'idx-q3-reports' } })).status,
 		).toBe(422);
-		expect(
-			(await api('POST', '/api/v1/chat', { body: { index_ids: [''] } })).json.detail[0].loc,
-		).toEqual(['body', 'index_ids', 0]);
+		// An empty-string ID is a string, as the spec asks: no 422, but no such index either.
+		expect(await api('POST', '/api/v1/chat', { body: { index_ids: [''] } })).toMatchObject({
+			status: 404,
+			json: { detail: "Index '' not found" },
+		});
 		const badJson = await api('POST', '/api/v1/chat', {
 			rawBody: '{"index_ids": [',
 			headers: { 'Content-Type': 'application/json' },
@@ -495,7 +575,9 @@ describe('stream messages (§7.6)', () => {
 		expect(r.headers.get('cache-control')).toBe('no-cache');
 
 		const events = parseSse(r.text);
-		for (const e of events) expect(e.event).toBe(e.data.type);
+		// The documented framing: the kind in the JSON; `delta` or `message` as the SSE event; pings.
+		for (const e of events) expect(e.event).toBe(e.data.type.endsWith('_delta') ? 'delta' : 'message');
+		expect(r.text.startsWith(': ping\n\n')).toBe(true);
 		const types = events.map((e) => e.data.type);
 		expect(types.slice(0, 3)).toEqual(['thinking_delta', 'tool_call', 'tool_result']);
 		expect(types.slice(-2)).toEqual(['text', 'stop']);
@@ -556,7 +638,7 @@ describe('stream messages (§7.6)', () => {
 		).toBe(200);
 		const locked = await stream(s.session_id, 'x', ['idx-support-tickets']);
 		expect(locked.status).toBe(400);
-		expect(locked.json.detail).toMatch(/^Session index set is locked to \[/);
+		expect(locked.json.detail).toContain('idx-q3-reports, idx-product-handbook');
 		expect(sb.stats).toEqual({
 			sessionsCreated: 1,
 			turnsStarted: 2,
@@ -575,21 +657,65 @@ describe('stream messages (§7.6)', () => {
 		);
 		const r = await stream(s.session_id, 'SSO login loop', ['idx-support-tickets']);
 		expect(parseSse(r.text)[2].data.result[0].index_id).toBe('idx-support-tickets');
-		const none = await stream(s.session_id, 'hello', []);
-		expect(parseSse(none.text).map((e) => e.data.type)).not.toContain('tool_call');
+		// More than 10 on a message: the spec bounds only a session's binding.
+		const eleven = sb.addIndexes(sb.fixtures.defaultProjectId, 8).map((i) => i.id);
+		const wide = await stream(s.session_id, 'all of it', [...sb.fixtures.indexIds, ...eleven]);
+		expect(wide.status).toBe(200);
 		expect((await api('GET', `/api/v1/chat/${s.session_id}/summary`)).json.index_ids).toBeNull();
 	});
 
-	test('a bound session may change its set on the first message; that set is then locked', async () => {
+	test('an empty index_ids on a message is a 422 (ChatParams minItems 1), bound or not, before or after the first message', async () => {
+		const unbound = await createSession();
+		const bound = await createSession(['idx-q3-reports']);
+		for (const s of [unbound, bound]) {
+			const r = await stream(s.session_id, 'hello', []);
+			expect(r.status).toBe(422);
+			expect(r.json.detail).toEqual([
+				{
+					type: 'too_short',
+					loc: ['body', 'index_ids'],
+					msg: 'List should have at least 1 item after validation, not 0',
+					input: [],
+					ctx: { field_type: 'List', min_length: 1, actual_length: 0 },
+				},
+			]);
+		}
+		expect((await stream(bound.session_id, 'Q3', ['idx-q3-reports'])).status).toBe(200);
+		expect((await stream(bound.session_id, 'hello', [])).status).toBe(422);
+		expect(sb.stats.turnsStarted).toBe(1);
+	});
+
+	test("a bound session's set is its own: a different set is refused, even on the first message, and never re-binds it", async () => {
 		const s = await createSession(['idx-q3-reports']);
-		expect((await stream(s.session_id, 'refunds', ['idx-product-handbook'])).status).toBe(200);
+		const first = await stream(s.session_id, 'refunds', ['idx-product-handbook']);
+		expect(first.status).toBe(400);
+		expect(first.json.detail).toContain('idx-q3-reports');
 		const summary = (await api('GET', `/api/v1/chat/${s.session_id}/summary`)).json;
-		expect(summary.index_ids).toEqual(['idx-product-handbook']);
-		const locked = await stream(s.session_id, 'Q3', ['idx-q3-reports']);
-		expect(locked.status).toBe(400);
-		expect(locked.json).toEqual({
-			detail: "Session index set is locked to ['idx-product-handbook']",
-		});
+		expect(summary.index_ids).toEqual(['idx-q3-reports']);
+		expect(sb.stats.turnsStarted).toBe(0);
+	});
+
+	test("boundSetMismatch 'use-session-set' (an explicit option) answers from the session's own set instead", async () => {
+		const lenient = await startSandbox({ requestsFrom: 'tests', boundSetMismatch: 'use-session-set' });
+		try {
+			const headers = { Authorization: `Bearer ${lenient.apiKey}`, 'Content-Type': 'application/json' };
+			const created = await fetch(`${lenient.url}/api/v1/chat`, {
+				method: 'POST',
+				headers,
+				body: JSON.stringify({ index_ids: ['idx-q3-reports'] }),
+			});
+			const { session_id: id } = (await created.json()) as { session_id: string };
+			const r = await fetch(`${lenient.url}/api/v1/chat/${id}/messages/stream`, {
+				method: 'POST',
+				headers,
+				body: JSON.stringify({ index_ids: ['idx-product-handbook'], prompt: 'refunds' }),
+			});
+			const events = parseSse(await r.text());
+			expect(events[2].data.result[0].index_id).toBe('idx-q3-reports');
+			expect(lenient.getSession(id).index_ids).toEqual(['idx-q3-reports']);
+		} finally {
+			await lenient.close();
+		}
 	});
 
 	test('long first prompt -> title is the first 60 chars + "..."', async () => {
@@ -606,19 +732,26 @@ describe('stream messages (§7.6)', () => {
 	test('request validation happens before streaming (422 / 404 as JSON)', async () => {
 		const s = await createSession();
 		const path = `/api/v1/chat/${s.session_id}/messages/stream`;
-		const noPrompt = await api('POST', path, { body: { index_ids: [] } });
+		const noPrompt = await api('POST', path, { body: { index_ids: ['idx-q3-reports'] } });
 		expect(noPrompt.status).toBe(422);
 		expect(noPrompt.json.detail).toEqual([
 			expect.objectContaining({ loc: ['body', 'prompt'], msg: 'Field required', type: 'missing' }),
 		]);
-		const tooLong = await api('POST', path, { body: { index_ids: [], prompt: 'x'.repeat(1001) } });
-		expect(tooLong.json.detail[0]).toMatchObject({
-			loc: ['body', 'prompt'],
-			msg: 'String should have at most 1000 characters',
-			type: 'string_too_long',
+		const tooLong = await api('POST', path, {
+			body: { index_ids: ['idx-q3-reports'], prompt: 'x'.repeat(1001) },
 		});
+		expect(tooLong.json.detail).toEqual([
+			{
+				type: 'string_too_long',
+				loc: ['body', 'prompt'],
+				msg: 'String should have at most 1000 characters',
+				input: 'x'.repeat(1001),
+				ctx: { max_length: 1000 },
+			},
+		]);
 		expect(
-			(await api('POST', path, { body: { index_ids: [], prompt: 'x'.repeat(1000) } })).status,
+			(await api('POST', path, { body: { index_ids: ['idx-q3-reports'], prompt: 'x'.repeat(1000) } }))
+				.status,
 		).toBe(200);
 		const noIds = await api('POST', path, { body: { prompt: 'hi' } });
 		expect(noIds.json.detail[0].loc).toEqual(['body', 'index_ids']);
@@ -629,7 +762,7 @@ describe('stream messages (§7.6)', () => {
 		expect(
 			(
 				await api('POST', '/api/v1/chat/ses-missing/messages/stream', {
-					body: { prompt: 'hi', index_ids: [] },
+					body: { prompt: 'hi', index_ids: ['idx-q3-reports'] },
 				})
 			).status,
 		).toBe(404);
@@ -676,13 +809,20 @@ describe('stream messages (§7.6)', () => {
 		expect(res.status).toBe(200);
 		const { text, error } = await readUntilError(res);
 		expect(error).toBeDefined();
-		expect(text).toContain('event: thinking_delta');
-		expect(text).not.toContain('event: stop');
+		expect(text).toContain('event: delta\ndata: {"type":"thinking_delta"');
+		expect(text).not.toContain('"type":"stop"');
 		expect(text.endsWith('\n\n')).toBe(false); // cut inside a frame
 		expect(sb.stats).toMatchObject({ turnsStarted: 1, turnsCompleted: 0 });
 	});
 
 	const framingCases: Array<[NonNullable<StreamBehaviour['framing']>, (raw: string) => void]> = [
+		[
+			'documented',
+			(raw) => {
+				expect(raw).toMatch(/^: ping\n\nevent: delta\ndata: \{"type":"thinking_delta"/);
+				expect(raw).toMatch(/\nevent: message\ndata: \{"type":"stop"[^\n]*\n\n$/);
+			},
+		],
 		['event-and-data', (raw) => expect(raw).toMatch(/^event: thinking_delta\ndata: \{/)],
 		['data-only', (raw) => expect(raw).not.toMatch(/^event:/m)],
 		[
@@ -811,7 +951,7 @@ describe('stream messages (§7.6)', () => {
 			},
 		];
 		sb.setStreamBehaviour({ events: scripted });
-		const r = await stream(s.session_id, 'hello', []);
+		const r = await stream(s.session_id, 'hello', ['idx-q3-reports']);
 		expect(parseSse(r.text).map((e) => e.data)).toEqual(scripted);
 		const session = sb.getSession(s.session_id);
 		expect(session.events).toEqual([{ type: 'user_input', content: 'hello' }, ...scripted]);
@@ -852,13 +992,13 @@ describe('faults, latency, recording', () => {
 			},
 		});
 		const s = await createSession();
-		const a = await stream(s.session_id, 'boom', []);
+		const a = await stream(s.session_id, 'boom', ['idx-q3-reports']);
 		expect(a.status).toBe(503);
 		expect(a.headers.get('content-type')).toBe('text/html');
 		expect(a.text).toContain('<html>');
-		expect((await stream(s.session_id, 'fine', [])).status).toBe(200); // predicate false: not consumed
-		expect((await stream(s.session_id, 'boom', [])).status).toBe(503);
-		expect((await stream(s.session_id, 'boom', [])).status).toBe(200);
+		expect((await stream(s.session_id, 'fine', ['idx-q3-reports'])).status).toBe(200); // predicate false: not consumed
+		expect((await stream(s.session_id, 'boom', ['idx-q3-reports'])).status).toBe(503);
+		expect((await stream(s.session_id, 'boom', ['idx-q3-reports'])).status).toBe(200);
 		expect(sb.stats.turnsStarted).toBe(2);
 	});
 
@@ -891,7 +1031,7 @@ describe('faults, latency, recording', () => {
 	});
 
 	test('close() returns promptly with hanging and slow-streaming sockets open', async () => {
-		const other = await startSandbox();
+		const other = await startSandbox({ requestsFrom: 'tests' });
 		other.injectFault({ path: '/api/v1/projects', action: { type: 'hang' } });
 		const hanging = fetch(`${other.url}/api/v1/projects`).catch((e: unknown) => e);
 		const createdRes = await fetch(`${other.url}/api/v1/chat`, {
@@ -903,7 +1043,7 @@ describe('faults, latency, recording', () => {
 		const slow = await fetch(`${other.url}/api/v1/chat/${created.session_id}/messages/stream`, {
 			method: 'POST',
 			headers: { Authorization: `Bearer ${other.apiKey}` },
-			body: JSON.stringify({ prompt: 'hi', index_ids: [] }),
+			body: JSON.stringify({ prompt: 'hi', index_ids: ['idx-q3-reports'] }),
 		});
 		const slowBody = readUntilError(slow);
 		while (other.requests.length < 3) await new Promise((r) => setTimeout(r, 5));

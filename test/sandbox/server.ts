@@ -6,6 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 
 import { planTurn } from './agent';
 import { FaultList, type FaultAction, type FaultRule, type RecordedRequest } from './faults';
+import { observeResponse, type Deliberate, type ExchangeObserver } from './observe';
 import {
 	DEFAULT_API_KEY,
 	FIXTURE_IDS,
@@ -22,6 +23,7 @@ import {
 	parseUuid,
 	validateCreateBody,
 	validateStreamBody,
+	type PageSizeLimit,
 	type ValidationIssue,
 } from './validate';
 
@@ -30,6 +32,20 @@ export type { SandboxFixtures } from './fixtures';
 
 export type Latency = number | { min: number; max: number };
 
+/**
+ * The API revision the sandbox speaks. '2026-08' is LlamaCloud's published OpenAPI spec
+ * (test/contract/llamacloud-chat-openapi.json); 'current' adds the newer revision's fields
+ * (reference §8): `shared_access`, `require_all_indexes`, `skipped_index_ids`.
+ */
+export type Revision = '2026-08' | 'current';
+
+function defaultRevision(): Revision {
+	const env = process.env.SANDBOX_REVISION;
+	if (env === undefined || env === '') return '2026-08';
+	if (env === '2026-08' || env === 'current') return env;
+	throw new Error(`SANDBOX_REVISION must be '2026-08' or 'current', got '${env}'`);
+}
+
 export interface SandboxOptions {
 	apiKey?: string;
 	port?: number;
@@ -37,6 +53,33 @@ export interface SandboxOptions {
 	latencyMs?: Latency;
 	organizationsEndpoint?: boolean;
 	seed?: boolean;
+	/** Default: `SANDBOX_REVISION` from the environment, else '2026-08'. */
+	revision?: Revision;
+	/**
+	 * Who sends the requests: the node ('node', default: requests are held to the contract too) or
+	 * the test itself ('tests': the sandbox's own tests send malformed requests on purpose).
+	 */
+	requestsFrom?: 'node' | 'tests';
+	/** Explicit option, off by default: 422 for `page_size` below 1 or above `max` (the spec sets no bounds). */
+	pageSizeLimit?: PageSizeLimit;
+	/**
+	 * A message whose `index_ids` differ from a bound session's own set: 'reject' (default) answers
+	 * 400; 'use-session-set' runs the turn on the session's set. The spec does not say; either way
+	 * the set of a bound session never changes.
+	 */
+	boundSetMismatch?: 'reject' | 'use-session-set';
+}
+
+let observerFactory: ((sandbox: Sandbox, options: SandboxOptions) => ExchangeObserver) | undefined;
+
+/**
+ * Every sandbox started from now on reports its exchanges to an observer made by `factory`
+ * (the contract checker, installed by the jest setup). `undefined` stops that.
+ */
+export function setExchangeObserverFactory(
+	factory: ((sandbox: Sandbox, options: SandboxOptions) => ExchangeObserver) | undefined,
+): void {
+	observerFactory = factory;
 }
 
 export interface StreamBehaviour {
@@ -61,6 +104,14 @@ export interface Sandbox {
 	url: string;
 	port: number;
 	apiKey: string;
+	/** The API revision it speaks now (see SandboxOptions.revision). */
+	readonly revision: Revision;
+	setRevision(revision: Revision): void;
+	/**
+	 * Makes an index unqueryable (or queryable again): turns over it skip it, and in the current
+	 * revision their `stop` lists it in `skipped_index_ids` (or, with `require_all_indexes`, fails).
+	 */
+	setIndexQueryable(indexId: string, queryable: boolean): void;
 	requests: RecordedRequest[];
 	clearRequests(): void;
 	stats: SandboxStats;
@@ -91,6 +142,8 @@ interface Ctx {
 	req: IncomingMessage;
 	res: ServerResponse;
 	rec: RecordedRequest;
+	/** Marks the response as outside the contract on purpose (the test asked for it). */
+	offContract(reason: string): void;
 	/** Last value of each query parameter (FastAPI reads scalars that way). */
 	q: Map<string, string>;
 	params: Record<string, string>;
@@ -138,11 +191,6 @@ function send422(res: ServerResponse, issues: ValidationIssue[]): void {
 	sendJson(res, 422, { detail: issues });
 }
 
-/** Python-style list repr, as an f-string in the real (FastAPI) server would print it. */
-function pyList(ids: string[]): string {
-	return `[${ids.map((i) => `'${i}'`).join(', ')}]`;
-}
-
 function makeTitle(prompt: string): string | null {
 	const t = prompt.trim().replace(/\s+/g, ' ');
 	if (!t) return null;
@@ -162,6 +210,17 @@ function sameSet(a: string[], b: string[]): boolean {
 	const sa = new Set(a);
 	const sb = new Set(b);
 	return sa.size === sb.size && [...sa].every((x) => sb.has(x));
+}
+
+/** The `stop` of a turn that `require_all_indexes` failed (current revision). */
+function failedForSkippedIndexes(skipped: string[]): ChatEvent {
+	return {
+		type: 'stop',
+		error: `Index ${skipped.join(', ')} cannot be queried, and require_all_indexes is set`,
+		is_error: true,
+		usage: { duration_ms: 0, total_input_tokens: 0, total_output_tokens: 0, turns: 1 },
+		skipped_index_ids: skipped,
+	};
 }
 
 function pickLatency(l: Latency | undefined): number {
@@ -223,9 +282,13 @@ class SandboxServer implements Sandbox {
 	private closed = false;
 	private readonly socketOf = new WeakMap<RecordedRequest, Socket>();
 	private closing: Promise<void> | undefined;
+	private currentRevision: Revision;
+	private readonly unqueryable = new Set<string>();
+	private readonly observer: ExchangeObserver | undefined;
 
 	constructor(private readonly options: SandboxOptions) {
 		this.apiKey = options.apiKey ?? DEFAULT_API_KEY;
+		this.currentRevision = options.revision ?? defaultRevision();
 		this.latency = options.latencyMs;
 		const seed = options.seed ?? true;
 		this.store = new Store(seed);
@@ -246,6 +309,28 @@ class SandboxServer implements Sandbox {
 		});
 		// A client that drops mid-request must not crash the process.
 		this.server.on('clientError', (_err, socket) => socket.destroy());
+		this.observer = observerFactory?.(this, options);
+	}
+
+	get revision(): Revision {
+		return this.currentRevision;
+	}
+
+	setRevision(revision: Revision): void {
+		this.currentRevision = revision;
+	}
+
+	setIndexQueryable(indexId: string, queryable: boolean): void {
+		if (!this.store.indexes.has(indexId)) throw new Error(`Unknown index ${indexId}`);
+		if (queryable) this.unqueryable.delete(indexId);
+		else this.unqueryable.add(indexId);
+	}
+
+	/** A session as this revision shows it. */
+	private summary(s: SessionRecord, full = false): Record<string, unknown> {
+		const out = full ? Store.full(s) : Store.summary(s);
+		if (this.currentRevision === 'current') out.shared_access = s.shared_access;
+		return out;
 	}
 
 	async listen(): Promise<void> {
@@ -289,6 +374,8 @@ class SandboxServer implements Sandbox {
 		this.faults.clear();
 		this.behaviour = {};
 		this.latency = this.options.latencyMs;
+		this.currentRevision = this.options.revision ?? defaultRevision();
+		this.unqueryable.clear();
 		Object.assign(this.stats, {
 			sessionsCreated: 0,
 			turnsStarted: 0,
@@ -324,8 +411,9 @@ class SandboxServer implements Sandbox {
 	getSession(sessionId: string): Record<string, unknown> | undefined {
 		const s = this.store.sessions.get(sessionId);
 		if (!s) return undefined;
+		// As this revision's API shows it, plus internals.
 		return structuredClone({
-			...Store.full(s),
+			...this.summary(s, true),
 			project_id: s.project_id,
 			index_set_locked: s.locked,
 		});
@@ -413,9 +501,15 @@ class SandboxServer implements Sandbox {
 	private async handle(req: IncomingMessage, res: ServerResponse, rawBody: string): Promise<void> {
 		const startedAt = performance.now();
 		const { rec, q } = this.record(req, rawBody);
+		let deliberate: Deliberate;
+		if (this.observer) {
+			this.observer.request(rec);
+			observeResponse(this.observer, rec, res, () => deliberate);
+		}
 		if (this.closed) return;
 
 		const fault = this.faults.take(rec);
+		if (fault && fault.type !== 'delay') deliberate = `injected fault (${fault.type})`;
 		await this.sleep(pickLatency(this.latency));
 		if (this.closed || res.destroyed) return;
 		if (fault && (await this.applyFault(fault, req, res))) return;
@@ -446,7 +540,10 @@ class SandboxServer implements Sandbox {
 		// Auth runs only for routes that exist (an unknown path is a plain 404, as in FastAPI).
 		const authError = this.authenticate(req);
 		if (authError) return sendError(res, 401, authError, { 'WWW-Authenticate': 'Bearer' });
-		await matched.route.handler({ req, res, rec, q, params: matched.params, startedAt });
+		const offContract = (reason: string): void => {
+			deliberate = reason;
+		};
+		await matched.route.handler({ req, res, rec, q, params: matched.params, startedAt, offContract });
 	}
 
 	private authenticate(req: IncomingMessage): string | undefined {
@@ -633,7 +730,7 @@ class SandboxServer implements Sandbox {
 	private listProjectsV2({ res, q }: Ctx): void {
 		const issues: ValidationIssue[] = [];
 		const { orgId } = this.scopeParams(q, issues);
-		const paging = parsePaging(q, issues);
+		const paging = parsePaging(q, issues, this.options.pageSizeLimit);
 		if (issues.length) return send422(res, issues);
 		if (orgId !== undefined && !this.checkOrg(res, orgId)) return;
 		const name = q.get('name');
@@ -655,7 +752,7 @@ class SandboxServer implements Sandbox {
 	private listIndexes({ res, q }: Ctx): void {
 		const issues: ValidationIssue[] = [];
 		const scope = this.scopeParams(q, issues);
-		const paging = parsePaging(q, issues);
+		const paging = parsePaging(q, issues, this.options.pageSizeLimit);
 		if (issues.length) return send422(res, issues);
 		const project = this.resolveProject(res, scope);
 		if (!project) return;
@@ -697,19 +794,19 @@ class SandboxServer implements Sandbox {
 	private listSessions({ res, q }: Ctx): void {
 		const issues: ValidationIssue[] = [];
 		const scope = this.scopeParams(q, issues);
-		const paging = parsePaging(q, issues);
+		const paging = parsePaging(q, issues, this.options.pageSizeLimit);
 		if (issues.length) return send422(res, issues);
 		const project = this.resolveProject(res, scope);
 		if (!project) return;
 		const all = this.store.sessionsOf(project.id);
 		const page = paginate(all, paging);
-		sendJson(res, 200, { ...page, items: page.items.map(Store.summary) });
+		sendJson(res, 200, { ...page, items: page.items.map((s) => this.summary(s)) });
 	}
 
 	private createSession({ res, q, rec }: Ctx): void {
 		const issues: ValidationIssue[] = [];
 		const scope = this.scopeParams(q, issues);
-		const body = validateCreateBody(parseJsonBody(rec.rawBody), issues);
+		const body = validateCreateBody(parseJsonBody(rec.rawBody), issues, this.currentRevision === 'current');
 		if (issues.length || !body) return send422(res, issues);
 		const project = this.resolveProject(res, scope);
 		if (!project) return;
@@ -717,9 +814,10 @@ class SandboxServer implements Sandbox {
 			if (!this.store.indexIn(project.id, id))
 				return sendError(res, 404, `Index '${id}' not found`);
 		}
-		const s = this.store.createSession(project.id, body.indexIds, body.sharedAccess);
+		// Null follows the deployment default; the sandbox's is read_only.
+		const s = this.store.createSession(project.id, body.indexIds, body.sharedAccess ?? 'read_only');
 		this.stats.sessionsCreated++;
-		sendJson(res, 200, Store.summary(s));
+		sendJson(res, 201, this.summary(s));
 	}
 
 	/** Shared scope + lookup for the session-by-id routes; sends the error itself. */
@@ -747,7 +845,7 @@ class SandboxServer implements Sandbox {
 	private getSessionRoute(ctx: Ctx, full: boolean): void {
 		const found = this.findSession(ctx);
 		if (found)
-			sendJson(ctx.res, 200, full ? Store.full(found.session) : Store.summary(found.session));
+			sendJson(ctx.res, 200, this.summary(found.session, full));
 	}
 
 	private deleteSession(ctx: Ctx): void {
@@ -761,8 +859,9 @@ class SandboxServer implements Sandbox {
 
 	private async streamMessages(ctx: Ctx): Promise<void> {
 		const { res } = ctx;
+		const current = this.currentRevision === 'current';
 		const bodyIssues: ValidationIssue[] = [];
-		const body = validateStreamBody(parseJsonBody(ctx.rec.rawBody), bodyIssues);
+		const body = validateStreamBody(parseJsonBody(ctx.rec.rawBody), bodyIssues, current);
 		const found = this.findSession(ctx, bodyIssues);
 		if (!found || !body) return;
 		const { session, project } = found;
@@ -771,20 +870,27 @@ class SandboxServer implements Sandbox {
 				return sendError(res, 404, `Index '${id}' not found`);
 		}
 		const requested = [...new Set(body.indexIds)];
-		if (session.index_ids) {
-			if (session.locked && !sameSet(session.index_ids, requested)) {
-				return sendError(res, 400, `Session index set is locked to ${pyList(session.index_ids)}`);
-			}
-			// The set may still change until the first message; the first message's set is what gets locked.
-			if (!session.locked && requested.length) session.index_ids = requested;
-			session.locked = true;
+		// A bound session's set is its own and never changes (a session created with `[]` binds nothing).
+		const bound = session.index_ids && session.index_ids.length > 0 ? session.index_ids : null;
+		if (bound && !sameSet(bound, requested) && this.options.boundSetMismatch !== 'use-session-set') {
+			return sendError(
+				res,
+				400,
+				`This session is bound to ${bound.join(', ')}: index_ids must name the same indexes`,
+			);
 		}
-		const indexes = (session.index_ids ?? requested)
+		if (bound) session.locked = true;
+		const targets = (bound ?? requested)
 			.map((id) => this.store.indexes.get(id))
 			.filter((i): i is IndexRecord => !!i);
+		const skipped = targets.filter((i) => this.unqueryable.has(i.id)).map((i) => i.id);
+		const indexes = targets.filter((i) => !this.unqueryable.has(i.id));
 
 		const b = this.behaviour;
-		const framing: Framing = b.framing ?? 'event-and-data';
+		const framing: Framing = b.framing ?? 'documented';
+		if (b.events) ctx.offContract('the test scripted the events');
+		else if (framing !== 'documented') ctx.offContract(`framing '${framing}'`);
+		else if (b.mode === 'truncate-before-stop' || b.mode === 'drop-mid-stream') ctx.offContract(`stream mode '${b.mode}'`);
 		const mode = b.mode ?? 'normal';
 		const errorMessage = b.errorMessage ?? DEFAULT_ERROR_MESSAGE;
 		const generatedStops = new WeakSet<object>();
@@ -806,6 +912,13 @@ class SandboxServer implements Sandbox {
 			}).events;
 			const stop = events[events.length - 1];
 			generatedStops.add(stop);
+			if (current && skipped.length > 0 && body.requireAllIndexes === true) {
+				// The turn fails before any retrieval: only the error stop is sent.
+				events = [failedForSkippedIndexes(skipped)];
+				generatedStops.add(events[0]);
+			} else if (current) {
+				stop.skipped_index_ids = skipped;
+			}
 		}
 		if (mode === 'in-band-error') events = toInBandError(events, errorMessage, generatedStops);
 		else if (mode === 'truncate-before-stop') events = events.filter((e) => e.type !== 'stop');

@@ -1,12 +1,17 @@
-// SSE encoding with several framings (the real wire format is unverified, see
-// reference §7.6), plus a body writer that can split output at arbitrary byte
-// offsets to exercise client-side buffering.
+// SSE encoding. The default framing is the documented one (reference §7.6, LlamaCloud's chat
+// guide): `event: delta` for *_delta events, `event: message` for complete events, the kind in the
+// JSON `type`, and `:` comment pings. The other framings are options that exercise a client's
+// tolerance (they are outside the documented contract). Plus a body writer that can split output at
+// arbitrary byte offsets to exercise client-side buffering.
 
 import type { ServerResponse } from 'node:http';
 
 import type { ChatEvent } from './store';
 
 export type Framing =
+	/** The guide's framing (the default): `event: delta` / `event: message`, `: ping` comments. */
+	| 'documented'
+	/** `event: <type>` (the kind repeated in the SSE event field). */
 	| 'event-and-data'
 	| 'data-only'
 	| 'crlf'
@@ -24,6 +29,8 @@ export interface Frame {
 export function encodeEvent(ev: ChatEvent, framing: Framing): string {
 	const type = typeof ev.type === 'string' ? ev.type : undefined;
 	switch (framing) {
+		case 'documented':
+			return `event: ${type?.endsWith('_delta') ? 'delta' : 'message'}\ndata: ${JSON.stringify(ev)}\n\n`;
 		case 'data-only':
 			return `data: ${JSON.stringify(ev)}\n\n`;
 		case 'crlf':
@@ -41,6 +48,8 @@ export function encodeEvent(ev: ChatEvent, framing: Framing): string {
 }
 
 export const KEEP_ALIVE = ': keep-alive\n\n';
+/** The documented framing's keep-alive: once when the stream opens, and while a tool runs (before each tool_result). */
+export const PING = ': ping\n\n';
 export const DONE_FRAME = 'data: [DONE]\n\n';
 
 export function errorFrame(message: string): string {
@@ -61,6 +70,7 @@ export function* frames(
 	for (let i = 0; i < events.length; i++) {
 		const ev = events[i];
 		if (framing === 'comments' && i > 0) yield { text: KEEP_ALIVE };
+		if (framing === 'documented' && (i === 0 || ev.type === 'tool_result')) yield { text: PING };
 		if (framing === 'error-event' && ev.type === 'stop') yield { text: errorFrame(errorMessage) };
 		prepare?.(ev);
 		yield { text: encodeEvent(ev, framing), event: ev };

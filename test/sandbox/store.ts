@@ -42,6 +42,7 @@ export interface SessionRecord {
 	generated_title: string | null;
 	index_ids: string[] | null;
 	job_metadata: JobMetadata | null;
+	/** Current revision only (shown by the server when it speaks that revision). */
 	shared_access: string;
 	events: ChatEvent[];
 	/** Bound sessions lock their index set once the first message is sent. */
@@ -197,8 +198,6 @@ export class Store {
 			generated_title: s.generated_title,
 			index_ids: s.index_ids ? [...s.index_ids] : null,
 			job_metadata: s.job_metadata ? { ...s.job_metadata } : null,
-			// Newer API revision field; included so clients prove they tolerate extras.
-			shared_access: s.shared_access,
 		};
 	}
 
@@ -220,7 +219,7 @@ export class Store {
 			updated_at: i.updated_at,
 			last_synced_at: i.updated_at,
 			last_exported_at: i.updated_at,
-			metadata: { status: 'READY', document_count: new Set(i.corpus.map((c) => c.file_name)).size },
+			metadata: { status: 'ready', document_count: new Set(i.corpus.map((c) => c.file_name)).size },
 		};
 	}
 

@@ -3,16 +3,20 @@
 
 export type Loc = Array<string | number>;
 
+/** One item of FastAPI's 422 `detail` (pydantic v2's error, without `url`, as FastAPI sends it). */
 export interface ValidationIssue {
 	type: string;
 	loc: Loc;
 	msg: string;
 	input?: unknown;
+	ctx?: Record<string, unknown>;
 }
 
-export const MAX_PAGE_SIZE = 100;
+/** The sandbox's page size when the request has none (the spec sets no default or bounds). */
 export const DEFAULT_PAGE_SIZE = 50;
+/** `SessionCreate.index_ids` maxItems [SPEC]. */
 export const MAX_INDEXES = 10;
+/** `ChatParams.prompt` maxLength [SPEC]. */
 export const MAX_PROMPT_CHARS = 1000;
 
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -24,11 +28,11 @@ export function parseUuid(value: string, loc: Loc, issues: ValidationIssue[]): s
 		return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 	}
 	const bad = [...value].findIndex((c) => !/[0-9a-fA-F-]/.test(c));
-	const msg =
+	const error =
 		bad >= 0
-			? `Input should be a valid UUID, invalid character: expected an optional prefix of \`urn:uuid:\` followed by [0-9a-fA-F-], found \`${[...value][bad]}\` at ${bad + 1}`
-			: `Input should be a valid UUID, invalid length: expected length 32 for simple format, found ${value.replace(/-/g, '').length}`;
-	issues.push({ type: 'uuid_parsing', loc, msg, input: value });
+			? `invalid character: expected an optional prefix of \`urn:uuid:\` followed by [0-9a-fA-F-], found \`${[...value][bad]}\` at ${bad + 1}`
+			: `invalid length: expected length 32 for simple format, found ${value.replace(/-/g, '').length}`;
+	issues.push({ type: 'uuid_parsing', loc, msg: `Input should be a valid UUID, ${error}`, input: value, ctx: { error } });
 	return undefined;
 }
 
@@ -41,11 +45,17 @@ export function encodePageToken(offset: number): string {
 	return Buffer.from(`v1:${offset}`, 'utf8').toString('base64url');
 }
 
+/** A server-side cap on `page_size`, an explicit sandbox option: the spec sets none. */
+export interface PageSizeLimit {
+	max: number;
+}
+
 /**
- * page_size / page_token only. Any other key (notably `cursor`) is ignored,
- * exactly like an unknown query parameter in FastAPI.
+ * page_size / page_token only. Any other key (notably `cursor`) is ignored, exactly like an
+ * unknown query parameter in FastAPI. The spec types page_size as an integer with no bounds and
+ * no default: without a `limit`, any integer is served (below 1: the default page size).
  */
-export function parsePaging(q: Map<string, string>, issues: ValidationIssue[]): Paging {
+export function parsePaging(q: Map<string, string>, issues: ValidationIssue[], limit?: PageSizeLimit): Paging {
 	let pageSize = DEFAULT_PAGE_SIZE;
 	let offset = 0;
 	const ps = q.get('page_size');
@@ -59,21 +69,23 @@ export function parsePaging(q: Map<string, string>, issues: ValidationIssue[]): 
 			});
 		} else {
 			const n = parseInt(ps, 10);
-			if (n < 1) {
+			if (limit && n < 1) {
 				issues.push({
 					type: 'greater_than_equal',
 					loc: ['query', 'page_size'],
 					msg: 'Input should be greater than or equal to 1',
 					input: ps,
+					ctx: { ge: 1 },
 				});
-			} else if (n > MAX_PAGE_SIZE) {
+			} else if (limit && n > limit.max) {
 				issues.push({
 					type: 'less_than_equal',
 					loc: ['query', 'page_size'],
-					msg: `Input should be less than or equal to ${MAX_PAGE_SIZE}`,
+					msg: `Input should be less than or equal to ${limit.max}`,
 					input: ps,
+					ctx: { le: limit.max },
 				});
-			} else {
+			} else if (n >= 1) {
 				pageSize = n;
 			}
 		}
@@ -139,8 +151,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
 	return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Validates a list of index ids; returns it (possibly empty) or undefined after recording issues. */
-function checkIndexIds(v: unknown, issues: ValidationIssue[]): string[] | undefined {
+/** Validates a list of index ids against `min`/`max` items; returns it or undefined after recording issues. */
+function checkIndexIds(
+	v: unknown,
+	issues: ValidationIssue[],
+	bounds: { min?: number; max?: number },
+): string[] | undefined {
 	if (!Array.isArray(v)) {
 		issues.push({
 			type: 'list_type',
@@ -160,22 +176,25 @@ function checkIndexIds(v: unknown, issues: ValidationIssue[]): string[] | undefi
 				input: item,
 			});
 			ok = false;
-		} else if (item.length === 0) {
-			issues.push({
-				type: 'string_too_short',
-				loc: ['body', 'index_ids', i],
-				msg: 'String should have at least 1 character',
-				input: item,
-			});
-			ok = false;
 		}
 	});
-	if (v.length > MAX_INDEXES) {
+	if (bounds.max !== undefined && v.length > bounds.max) {
 		issues.push({
 			type: 'too_long',
 			loc: ['body', 'index_ids'],
-			msg: `List should have at most ${MAX_INDEXES} items after validation, not ${v.length} (a session can be bound to up to ${MAX_INDEXES} indexes)`,
+			msg: `List should have at most ${bounds.max} items after validation, not ${v.length}`,
 			input: v,
+			ctx: { field_type: 'List', max_length: bounds.max, actual_length: v.length },
+		});
+		ok = false;
+	}
+	if (bounds.min !== undefined && v.length < bounds.min) {
+		issues.push({
+			type: 'too_short',
+			loc: ['body', 'index_ids'],
+			msg: `List should have at least ${bounds.min} item${bounds.min === 1 ? '' : 's'} after validation, not ${v.length}`,
+			input: v,
+			ctx: { field_type: 'List', min_length: bounds.min, actual_length: v.length },
 		});
 		ok = false;
 	}
@@ -191,15 +210,23 @@ function notAnObject(v: unknown): ValidationIssue {
 	};
 }
 
+export const SHARE_LINK_ACCESS = ['read_only', 'query'] as const;
+
 export interface CreateBody {
+	/** As sent: `null` (or absent) is an unbound session; `[]` is stored as `[]`. */
 	indexIds: string[] | null;
-	sharedAccess: string;
+	/** Current revision only; null follows the deployment default. */
+	sharedAccess: string | null;
 }
 
-/** POST /api/v1/chat body: every field optional; absent/empty body => unbound session. */
+/**
+ * POST /api/v1/chat body (`SessionCreate`): every field optional; absent/empty body => unbound
+ * session. `shared_access` is read only when the revision has it (FastAPI ignores unknown fields).
+ */
 export function validateCreateBody(
 	body: ParsedBody,
 	issues: ValidationIssue[],
+	withSharedAccess: boolean,
 ): CreateBody | undefined {
 	if (body.kind === 'invalid') {
 		issues.push(body.issue);
@@ -212,20 +239,19 @@ export function validateCreateBody(
 	}
 	let indexIds: string[] | null = null;
 	if (v.index_ids !== undefined && v.index_ids !== null) {
-		const ids = checkIndexIds(v.index_ids, issues);
-		// An empty list binds nothing, so it is stored as an unbound session.
-		if (ids) indexIds = ids.length ? [...ids] : null;
+		const ids = checkIndexIds(v.index_ids, issues, { max: MAX_INDEXES });
+		if (ids) indexIds = [...ids];
 	}
-	let sharedAccess = 'read_only';
-	if (v.shared_access !== undefined && v.shared_access !== null) {
-		if (v.shared_access === 'read_only' || v.shared_access === 'query')
-			sharedAccess = v.shared_access;
+	let sharedAccess: string | null = null;
+	if (withSharedAccess && v.shared_access !== undefined && v.shared_access !== null) {
+		if ((SHARE_LINK_ACCESS as readonly unknown[]).includes(v.shared_access)) sharedAccess = v.shared_access as string;
 		else
 			issues.push({
-				type: 'literal_error',
+				type: 'enum',
 				loc: ['body', 'shared_access'],
 				msg: "Input should be 'read_only' or 'query'",
 				input: v.shared_access,
+				ctx: { expected: "'read_only' or 'query'" },
 			});
 	}
 	return { indexIds, sharedAccess };
@@ -234,12 +260,18 @@ export function validateCreateBody(
 export interface StreamBody {
 	prompt: string;
 	indexIds: string[];
+	/** Current revision only. */
+	requireAllIndexes?: boolean;
 }
 
-/** POST .../messages/stream body: prompt and index_ids are both required. */
+/**
+ * POST .../messages/stream body (`ChatParams`): prompt (maxLength 1000) and index_ids (minItems 1)
+ * are both required; `require_all_indexes` is read only when the revision has it.
+ */
 export function validateStreamBody(
 	body: ParsedBody,
 	issues: ValidationIssue[],
+	withRequireAll: boolean,
 ): StreamBody | undefined {
 	if (body.kind === 'invalid') {
 		issues.push(body.issue);
@@ -258,7 +290,7 @@ export function validateStreamBody(
 	if (v.index_ids === undefined) {
 		issues.push({ type: 'missing', loc: ['body', 'index_ids'], msg: 'Field required', input: v });
 	} else {
-		indexIds = checkIndexIds(v.index_ids, issues);
+		indexIds = checkIndexIds(v.index_ids, issues, { min: 1 });
 	}
 	let prompt: string | undefined;
 	if (v.prompt === undefined) {
@@ -277,17 +309,21 @@ export function validateStreamBody(
 			loc: ['body', 'prompt'],
 			msg: `String should have at most ${MAX_PROMPT_CHARS} characters`,
 			input: v.prompt,
+			ctx: { max_length: MAX_PROMPT_CHARS },
 		});
 	} else {
 		prompt = v.prompt;
 	}
-	if (v.require_all_indexes !== undefined && typeof v.require_all_indexes !== 'boolean') {
-		issues.push({
-			type: 'bool_type',
-			loc: ['body', 'require_all_indexes'],
-			msg: 'Input should be a valid boolean',
-			input: v.require_all_indexes,
-		});
+	let requireAllIndexes: boolean | undefined;
+	if (withRequireAll && v.require_all_indexes !== undefined && v.require_all_indexes !== null) {
+		if (typeof v.require_all_indexes === 'boolean') requireAllIndexes = v.require_all_indexes;
+		else
+			issues.push({
+				type: 'bool_type',
+				loc: ['body', 'require_all_indexes'],
+				msg: 'Input should be a valid boolean',
+				input: v.require_all_indexes,
+			});
 	}
-	return prompt !== undefined && indexIds !== undefined ? { prompt, indexIds } : undefined;
+	return prompt !== undefined && indexIds !== undefined ? { prompt, indexIds, requireAllIndexes } : undefined;
 }

@@ -358,7 +358,10 @@ describe('A recorded LlamaCloud stream, however it is cut into chunks', () => {
 		expect(body.length).toBeGreaterThan(3000);
 		expect(body.length).toBeLessThan(8000);
 		const text = new TextDecoder().decode(body);
-		expect(text).toContain('event: tool_result');
+		// The documented framing: kind in the JSON, `delta`/`message` categories, `:` pings.
+		expect(text).toContain('event: message\ndata: {"type":"tool_result"');
+		expect(text).toContain('event: delta\ndata: {"type":"text_delta"');
+		expect(text).toContain(': ping');
 		expect(text).toContain('€');
 		expect(text).toContain('📈');
 		expect(text).toContain('第三季度');

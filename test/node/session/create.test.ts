@@ -68,8 +68,6 @@ describe('Session → Create', () => {
 				index_ids: ['idx-q3-reports', 'idx-product-handbook'],
 				generated_title: null,
 				job_metadata: null,
-				// A field of a newer API revision: passed through, not dropped.
-				shared_access: 'read_only',
 			});
 			expect(sandbox.stats.sessionsCreated).toBe(1);
 		});

@@ -174,7 +174,6 @@ describe('Session → Get Summary', () => {
 		expect(summary).not.toHaveProperty('events');
 		expect(summary.generated_title).toBe(PROMPT);
 		expect(summary.job_metadata).toMatchObject({ is_error: false, turns: expect.any(Number) });
-		expect(summary.shared_access).toBe('read_only');
 
 		const [request] = chatRequests(sandbox);
 		expect(request.method).toBe('GET');
