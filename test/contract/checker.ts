@@ -71,6 +71,8 @@ const escapePointer = (s: string): string => s.replace(/~/g, '~0').replace(/\//g
 class RevisionSchemas {
 	readonly ajv: Ajv2020;
 	readonly operations: Operation[] = [];
+	/** ChatEvent kind → its schema's pointer (the union's discriminator mapping). */
+	readonly eventKinds: Record<string, string>;
 	private readonly validators = new Map<string, ValidateFunction>();
 
 	constructor(readonly revision: Revision) {
@@ -80,6 +82,9 @@ class RevisionSchemas {
 		// OpenAPI's own keywords are annotations for JSON Schema validation.
 		this.ajv.addVocabulary(['discriminator', 'example', 'xml', 'externalDocs']);
 		this.ajv.addSchema({ ...spec, $id: 'spec' });
+		const schemasJson = (spec.components as Json).schemas as Record<string, Json>;
+		const events = (schemasJson.SessionDetail.properties as Record<string, Json>).events.items as Json;
+		this.eventKinds = (events.discriminator as { mapping: Record<string, string> }).mapping;
 		for (const [template, item] of Object.entries(spec.paths as Record<string, Json>)) {
 			for (const [method, value] of Object.entries(item)) {
 				const op = value as Json;
@@ -131,7 +136,12 @@ function schemasFor(revision: Revision): RevisionSchemas {
 function describeErrors(prefix: string, errors: ErrorObject[] | null | undefined): Array<[string, string]> {
 	const out: Array<[string, string]> = [];
 	const seen = new Set<string>();
-	for (const error of errors ?? []) {
+	// A nullable field (`anyOf: [X, null]`) that fails X also fails "must be null": say only what X says.
+	const all = errors ?? [];
+	const meaningful = all.filter(
+		(e) => !(e.keyword === 'type' && (e.params as { type?: string }).type === 'null' && all.some((o) => o !== e && o.instancePath === e.instancePath && o.keyword !== 'anyOf')),
+	);
+	for (const error of meaningful) {
 		// anyOf/oneOf summaries repeat what the branch errors said.
 		if (error.keyword === 'anyOf' || error.keyword === 'oneOf' || error.keyword === 'if') continue;
 		let field = prefix;
@@ -269,7 +279,14 @@ export class ContractChecker implements ExchangeObserver {
 			this.report(name, `${field} data`, `is not JSON: ${message.data.slice(0, 80)}`);
 			return;
 		}
-		const validate = schemas.validator(CHAT_EVENT_POINTER);
+		// The union's discriminator: an event of a known kind is checked against that kind's schema.
+		const kind = event && typeof event === 'object' ? (event as Json).type : undefined;
+		const mapped = typeof kind === 'string' ? schemas.eventKinds[kind] : undefined;
+		if (typeof kind === 'string' && !mapped) {
+			this.report(name, `${field}.type`, `"${kind}" is not a kind of ChatEvent`);
+			return;
+		}
+		const validate = schemas.validator(mapped ?? CHAT_EVENT_POINTER);
 		if (!validate(event)) {
 			for (const [where, text] of describeErrors(`${field}`, validate.errors)) this.report(name, where, text);
 			return;

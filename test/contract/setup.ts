@@ -16,6 +16,14 @@ setExchangeObserverFactory((sandbox, options) => {
 	return checker;
 });
 
+/** How many requests each operation (by operationId) had, across this file's sandboxes so far. */
+export function contractCoverage(): Map<string, number> {
+	const total = new Map<string, number>();
+	for (const checker of checkers)
+		for (const [id, n] of checker.checked) total.set(id, (total.get(id) ?? 0) + n);
+	return total;
+}
+
 /** Violations seen since the last call, cleared (for the checker's own tests). */
 export function takeContractViolations(): string[] {
 	return checkers.flatMap((checker) => checker.take()).map(formatViolation);

@@ -1,4 +1,4 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { MAX_INDEXES_PER_SESSION } from '../helpers/validation';
 
@@ -74,6 +74,28 @@ export const indexIdsProperty: INodeProperties = {
 	default: [],
 	description: `Indexes to retrieve from, at most ${MAX_INDEXES_PER_SESSION}. By expression: an array of IDs or a comma-separated string. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.`,
 };
+
+/**
+ * Create and Ask: what the new session's share link grants. A field of LlamaCloud's newer API
+ * revision, sent only when the option is added (older deployments and the EU region may not know it).
+ */
+export const shareLinkAccessOption: INodeProperties = {
+	displayName: 'Share Link Access',
+	name: 'sharedAccess',
+	type: 'options',
+	options: [
+		{ name: 'Query', value: 'query', description: 'Viewers of the share link may ask new questions' },
+		{ name: 'Read Only', value: 'read_only', description: 'Viewers of the share link see the transcript only' },
+	],
+	default: 'read_only',
+	description: "What the session's share link grants. Without this option, LlamaCloud's default applies.",
+};
+
+/** The create body's `shared_access`, only when the user set it. */
+export function sharedAccessBody(context: IExecuteFunctions, itemIndex: number): IDataObject {
+	const value = context.getNodeParameter('options.sharedAccess', itemIndex, '') as string;
+	return value === 'query' || value === 'read_only' ? { shared_access: value } : {};
+}
 
 /** Options every operation shares: they shape how requests are made, not what they ask for. */
 const requestOptions: INodeProperties[] = [

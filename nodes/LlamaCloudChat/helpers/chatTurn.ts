@@ -130,6 +130,17 @@ export async function sendMessage(
 		usage: result.usage,
 		is_error: result.is_error,
 	};
+	// Newer API revisions list the indexes a turn could not query; the answer came from the others.
+	if (result.skippedIndexIds !== undefined) {
+		output.skipped_index_ids = result.skippedIndexIds;
+		if (result.skippedIndexIds.length > 0) {
+			context.logger.warn('LlamaCloud answered without some indexes it could not query', {
+				node: context.getNode().name,
+				sessionId: request.sessionId,
+				skippedIndexIds: result.skippedIndexIds,
+			});
+		}
+	}
 	if (!options.simplify) {
 		output.prompt = request.prompt;
 		output.index_ids = request.indexIds;

@@ -22,6 +22,8 @@ export interface TurnResult {
 	/** A `stop` event arrived: the turn finished (successfully or not). */
 	complete: boolean;
 	stop: IDataObject | null;
+	/** Indexes LlamaCloud could not query this turn (`stop.skipped_index_ids`, newer API revisions). */
+	skippedIndexIds: string[] | undefined;
 	events: ChatEvent[];
 }
 
@@ -165,6 +167,9 @@ export class TurnCollector {
 			error: stopError ?? this.errorFrame ?? (isError ? 'LlamaCloud reported an error without details' : null),
 			complete: stop !== null,
 			stop,
+			skippedIndexIds: Array.isArray(stop?.skipped_index_ids)
+				? stop.skipped_index_ids.filter((id): id is string => typeof id === 'string')
+				: undefined,
 			events: this.events,
 		};
 	}

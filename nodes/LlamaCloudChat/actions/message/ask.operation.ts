@@ -14,7 +14,13 @@ import { scopeQuery } from '../../helpers/scope';
 import { sessionPath } from '../../helpers/session';
 import { parseIndexIds, validatePrompt } from '../../helpers/validation';
 import { llamaCloudRequest, type Delivery } from '../../transport';
-import { indexIdsProperty, optionsCollection, scopeProperties } from '../common.descriptions';
+import {
+	indexIdsProperty,
+	optionsCollection,
+	scopeProperties,
+	shareLinkAccessOption,
+	sharedAccessBody,
+} from '../common.descriptions';
 import { messageOptions, promptProperty, readMessageOptions } from './options';
 
 /** What an AI Agent is told the prompt is for; the model writes it (n8n-core builds the tool schema from $fromAI). */
@@ -54,6 +60,7 @@ const properties: INodeProperties[] = [
 				'Whether to delete the session once the answer is read, for one-shot questions that need no follow-up. When the node runs as an AI Agent tool, sessions are deleted unless this is set and off.',
 		},
 		...messageOptions,
+		shareLinkAccessOption,
 	]),
 ];
 
@@ -98,7 +105,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const deleteSession = this.getNodeParameter('options.deleteSession', itemIndex, runsAsTool(this)) as boolean;
 	const qs = scopeQuery(this, itemIndex);
 
-	const session = await llamaCloudRequest(this, 'POST', '/api/v1/chat', { qs, body: { index_ids: indexIds }, itemIndex });
+	const body = { index_ids: indexIds, ...sharedAccessBody(this, itemIndex) };
+	const session = await llamaCloudRequest(this, 'POST', '/api/v1/chat', { qs, body, itemIndex });
 	const sessionId = String(session.session_id);
 	/** Deletes the session; a failed clean-up is reported, never thrown (the answer or error matters more). */
 	const removeSession = async (): Promise<string | undefined> => {
@@ -135,6 +143,8 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		nodeError.description = [nodeError.description, WHAT_HAPPENED[outcome], session].filter(Boolean).join(' ');
 		throw nodeError;
 	}
+	// The current API revision says what the session's share link grants; older ones do not.
+	if (typeof session.shared_access === 'string') json.shared_access = session.shared_access;
 	if (deleteSession) {
 		// The answer is already here: a failed clean-up must not throw it away (or invite a re-ask).
 		const deleteError = await removeSession();
