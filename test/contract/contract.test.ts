@@ -156,7 +156,8 @@ describe('the current revision (reference §8), through the node', () => {
 
 	it('a turn with every index queryable lists none skipped and warns about nothing', async () => {
 		const result = await run([node('Ask', { resource: 'message', operation: 'ask', prompt: 'Q3?', indexIds: ['idx-q3-reports'] })]);
-		expect(outputOf(result, 'Ask')[0].skipped_index_ids).toEqual([]);
+		expect(sandbox.requests.length).toBeGreaterThan(0);
+		expect(outputOf(result, 'Ask')[0]).not.toHaveProperty('skipped_index_ids');
 		expect(logLines.filter((line) => line.level === 'warn')).toEqual([]);
 	});
 });

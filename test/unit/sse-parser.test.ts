@@ -113,6 +113,17 @@ describe('SseParser: reading the SSE framing', () => {
 		expect(parseAll(['id: 7\nretry: 1000\n\nevent: ping\n\nid: 8\ndata: z\n\n'])).toEqual([{ event: undefined, data: 'z' }]);
 	});
 
+	it('tells the start of a long first data line before the line ends, once, and nothing for short lines', () => {
+		const starts: string[] = [];
+		const parser = new SseParser(undefined, (start) => starts.push(start));
+		expect(parser.push('event: delta\ndata: {"type":"text_delta","content":"a"}\n\n')).toHaveLength(1);
+		expect(parser.push('event: message\ndata: {"type":"text","content":"Rev')).toEqual([]);
+		expect(starts).toEqual(['{"type":"text","content":"Rev']);
+		expect(parser.push('enue grew')).toEqual([]);
+		expect(parser.push(' 12%."}\n\n')).toEqual([{ event: 'message', data: '{"type":"text","content":"Revenue grew 12%."}' }]);
+		expect(starts).toHaveLength(1);
+	});
+
 	it('forgets the event name of a message once it is dispatched', () => {
 		expect(parseAll(['event: text\ndata: a\n\ndata: b\n\n'])).toEqual([
 			{ event: 'text', data: 'a' },

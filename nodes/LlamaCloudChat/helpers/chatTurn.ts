@@ -24,6 +24,7 @@ export interface MessageOptions {
 }
 
 const AFTER_STOP_GRACE_MS = 2000;
+const TEXT_BLOCK_START = /^\s*\{\s*"type"\s*:\s*"text"\s*[,}]/;
 const GRACE_OVER: unique symbol = Symbol('grace over');
 
 function gracePeriod(ms: number): Promise<typeof GRACE_OVER> {
@@ -55,7 +56,12 @@ export async function runChatTurn(
 	);
 
 	const collector = new TurnCollector(options.includeEvents);
-	const parser = new SseParser((name) => name === 'text' && collector.textBlockComing());
+	// A complete `text` block is coming: announced by `event: text`, or (LlamaCloud's documented
+	// `event: message` framing) by the start of its JSON. Its deltas can be let go of early.
+	const parser = new SseParser(
+		(name) => name === 'text' && collector.textBlockComing(),
+		(data) => TEXT_BLOCK_START.test(data) && collector.textBlockComing(),
+	);
 	const streamError = (message: string, description: string) =>
 		llamaCloudError(node, { session_id: request.sessionId }, { message, description, itemIndex: request.itemIndex });
 
@@ -131,15 +137,13 @@ export async function sendMessage(
 		is_error: result.is_error,
 	};
 	// Newer API revisions list the indexes a turn could not query; the answer came from the others.
-	if (result.skippedIndexIds !== undefined) {
+	if (result.skippedIndexIds !== undefined && result.skippedIndexIds.length > 0) {
 		output.skipped_index_ids = result.skippedIndexIds;
-		if (result.skippedIndexIds.length > 0) {
-			context.logger.warn('LlamaCloud answered without some indexes it could not query', {
-				node: context.getNode().name,
-				sessionId: request.sessionId,
-				skippedIndexIds: result.skippedIndexIds,
-			});
-		}
+		context.logger.warn('LlamaCloud answered without some indexes it could not query', {
+			node: context.getNode().name,
+			sessionId: request.sessionId,
+			skippedIndexIds: result.skippedIndexIds,
+		});
 	}
 	if (!options.simplify) {
 		output.prompt = request.prompt;

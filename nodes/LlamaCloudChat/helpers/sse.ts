@@ -23,8 +23,15 @@ export class SseParser {
 
 	private eventName: string | undefined;
 
-	/** @param onEventName told each `event:` name as soon as its line arrives, before the data. */
-	constructor(private readonly onEventName?: (name: string) => void) {}
+	/**
+	 * @param onEventName told each `event:` name as soon as its line arrives, before the data.
+	 * @param onDataStart told the first piece of a message's first `data:` line (without `data:`)
+	 *   when that line is longer than the chunk it starts in: a long payload is on its way.
+	 */
+	constructor(
+		private readonly onEventName?: (name: string) => void,
+		private readonly onDataStart?: (start: string) => void,
+	) {}
 
 	/** Parses a chunk and returns the messages it completed. Only the new text is scanned. */
 	push(chunk: Uint8Array | string): SseMessage[] {
@@ -60,7 +67,13 @@ export class SseParser {
 			}
 			start = i + 1;
 		}
-		if (start < text.length) this.lineParts.push(text.slice(start));
+		if (start < text.length) {
+			const piece = text.slice(start);
+			if (this.onDataStart && this.lineParts.length === 0 && this.dataLines.length === 0 && piece.startsWith('data:')) {
+				this.onDataStart(piece.charCodeAt(5) === 32 ? piece.slice(6) : piece.slice(5));
+			}
+			this.lineParts.push(piece);
+		}
 		return messages;
 	}
 
@@ -89,7 +102,9 @@ export class SseParser {
 
 	private dispatch(): SseMessage | undefined {
 		const hasData = this.dataLines.length > 0;
-		const message = hasData ? { event: this.eventName, data: this.dataLines.join('\n') } : undefined;
+		// One data line (the usual case) is passed on as it is: joining would copy a megabyte-long line.
+		const data = this.dataLines.length === 1 ? this.dataLines[0] : this.dataLines.join('\n');
+		const message = hasData ? { event: this.eventName, data } : undefined;
 		this.dataLines = [];
 		this.eventName = undefined;
 		return message;
