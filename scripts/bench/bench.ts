@@ -134,7 +134,7 @@ async function axiosCreates(sb: RemoteSandbox, count: number, agentMode: AgentMo
 			validateStatus: () => true,
 			httpAgent: agentMode === 'keep-alive' ? keepAlive : freshAgent(),
 		});
-		if (response.status !== 200) throw new Error(`bare axios create: HTTP ${response.status}`);
+		if (response.status !== 201) throw new Error(`bare axios create: HTTP ${response.status}`);
 	};
 	const result = await timed(async () => {
 		if (concurrency <= 1) {

@@ -47,7 +47,7 @@ class ReferenceCreate implements INodeType {
 				returnFullResponse: true,
 				ignoreHttpStatusErrors: true,
 			})) as IN8nHttpFullResponse;
-			if (response.statusCode !== 200) throw new Error(`reference create: HTTP ${response.statusCode}`);
+			if (response.statusCode !== 201) throw new Error(`reference create: HTTP ${response.statusCode}`);
 			output.push({ json: response.body as IDataObject, pairedItem: { item: itemIndex } });
 		}
 		return [output];

@@ -10,14 +10,28 @@ export interface SseMessage {
 	data: string;
 }
 
-export class SseParser {
-	private readonly decoder = new TextDecoder('utf-8');
+/** `data:` at the start of a line's bytes. */
+function startsWithData(bytes: Uint8Array): boolean {
+	return bytes.length >= 5 && bytes[0] === 100 && bytes[1] === 97 && bytes[2] === 116 && bytes[3] === 97 && bytes[4] === 58;
+}
 
-	/** The current, unfinished line, in the pieces it arrived in (joined once, when it ends). */
-	private lineParts: string[] = [];
+export class SseParser {
+	/** Decodes one complete line: a line break byte never occurs inside a UTF-8 character. */
+	private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+	private readonly encoder = new TextEncoder();
+
+	/**
+	 * The current, unfinished line, as the bytes it arrived in (decoded once, when it ends). Bytes,
+	 * not text: a megabyte-long line costs half as much as UTF-8 as it would as decoded pieces.
+	 */
+	private lineParts: Uint8Array[] = [];
 
 	/** The last chunk ended in CR: a LF starting the next chunk belongs to the same line break. */
 	private afterCR = false;
+
+	/** Nothing was read yet: a UTF-8 byte order mark here is skipped (once, as the SSE spec says). */
+	private atStart = true;
 
 	private dataLines: string[] = [];
 
@@ -33,16 +47,16 @@ export class SseParser {
 		private readonly onDataStart?: (start: string) => void,
 	) {}
 
-	/** Parses a chunk and returns the messages it completed. Only the new text is scanned. */
+	/** Parses a chunk and returns the messages it completed. Only the new bytes are scanned. */
 	push(chunk: Uint8Array | string): SseMessage[] {
-		return this.scan(typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true }));
+		return this.scan(typeof chunk === 'string' ? this.encoder.encode(chunk) : chunk);
 	}
 
 	/** Flushes what is left at end of stream; a last message without its blank line still counts. */
 	end(): SseMessage[] {
-		const messages = this.scan(this.decoder.decode());
+		const messages: SseMessage[] = [];
 		if (this.lineParts.length > 0) {
-			const message = this.line(this.takeLine(''));
+			const message = this.line(this.takeLine(new Uint8Array(0)));
 			if (message) messages.push(message);
 		}
 		const last = this.dispatch();
@@ -50,39 +64,53 @@ export class SseParser {
 		return messages;
 	}
 
-	private scan(text: string): SseMessage[] {
+	private scan(bytes: Uint8Array): SseMessage[] {
 		const messages: SseMessage[] = [];
-		if (text === '') return messages;
+		if (bytes.length === 0) return messages;
 		let start = 0;
-		if (this.afterCR && text.charCodeAt(0) === 10) start = 1;
+		if (this.atStart && this.lineParts.length === 0) {
+			// The BOM may itself arrive split; only a whole one at the very start is skipped.
+			if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
+			if (bytes.length >= 3 || bytes[0] !== 0xef) this.atStart = false;
+		}
+		if (this.afterCR && bytes[start] === 10) start++;
 		this.afterCR = false;
-		for (let i = start; i < text.length; i++) {
-			const code = text.charCodeAt(i);
+		for (let i = start; i < bytes.length; i++) {
+			const code = bytes[i];
 			if (code !== 10 && code !== 13) continue;
-			const message = this.line(this.takeLine(text.slice(start, i)));
+			const message = this.line(this.takeLine(bytes.subarray(start, i)));
 			if (message) messages.push(message);
 			if (code === 13) {
-				if (i + 1 === text.length) this.afterCR = true;
-				else if (text.charCodeAt(i + 1) === 10) i++;
+				if (i + 1 === bytes.length) this.afterCR = true;
+				else if (bytes[i + 1] === 10) i++;
 			}
 			start = i + 1;
 		}
-		if (start < text.length) {
-			const piece = text.slice(start);
-			if (this.onDataStart && this.lineParts.length === 0 && this.dataLines.length === 0 && piece.startsWith('data:')) {
-				this.onDataStart(piece.charCodeAt(5) === 32 ? piece.slice(6) : piece.slice(5));
+		if (start < bytes.length) {
+			const piece = bytes.subarray(start);
+			if (this.onDataStart && this.lineParts.length === 0 && this.dataLines.length === 0 && startsWithData(piece)) {
+				const head = this.decoder.decode(piece.subarray(5, 5 + 64));
+				this.onDataStart(head.charCodeAt(0) === 32 ? head.slice(1) : head);
 			}
-			this.lineParts.push(piece);
+			// A copy: the chunk's buffer may be reused by the stream once this returns.
+			this.lineParts.push(piece.slice());
 		}
 		return messages;
 	}
 
-	private takeLine(lastPart: string): string {
-		if (this.lineParts.length === 0) return lastPart;
+	private takeLine(lastPart: Uint8Array): string {
+		if (this.lineParts.length === 0) return this.decoder.decode(lastPart);
 		this.lineParts.push(lastPart);
-		const line = this.lineParts.join('');
+		let length = 0;
+		for (const part of this.lineParts) length += part.length;
+		const line = new Uint8Array(length);
+		let offset = 0;
+		for (const part of this.lineParts) {
+			line.set(part, offset);
+			offset += part.length;
+		}
 		this.lineParts = [];
-		return line;
+		return this.decoder.decode(line);
 	}
 
 	private line(line: string): SseMessage | undefined {
