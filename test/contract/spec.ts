@@ -11,14 +11,12 @@
 // revision does not declare cannot come from LlamaCloud; and a request field it does not declare is
 // silently ignored by LlamaCloud, so a client that sends one relies on something outside the contract.
 
+import type { Revision } from '../sandbox/server';
 import published from './llamacloud-chat-openapi.json';
 
-export type Revision = '2026-08' | 'current';
+export type { Revision };
 
 export const REVISIONS: readonly Revision[] = ['2026-08', 'current'];
-
-/** The spec's date, for messages. */
-export const PUBLISHED_REVISION: Revision = '2026-08';
 
 type Json = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
-export { startSandbox } from './server';
-export type { Latency, Sandbox, SandboxOptions, SandboxStats, StreamBehaviour } from './server';
+export { setExchangeObserverFactory, startSandbox } from './server';
+export type { Latency, Revision, Sandbox, SandboxOptions, SandboxStats, StreamBehaviour } from './server';
 export type { FaultAction, FaultRule, RecordedRequest } from './faults';
 export { DEFAULT_API_KEY, FIXTURE_IDS } from './fixtures';
 export type { SandboxFixtures } from './fixtures';
