@@ -1,5 +1,5 @@
-// Standalone sandbox: node dist-test/test/sandbox/cli.js --port 8787 [--host H] [--api-key K] [--latency MS]
-import { startSandbox } from './server';
+// Standalone sandbox: node dist-test/test/sandbox/cli.js --port 8787 [--host H] [--api-key K] [--latency MS] [--revision 2026-08|current]
+import { startSandbox, type Revision } from './server';
 
 function arg(name: string): string | undefined {
 	const i = process.argv.indexOf(`--${name}`);
@@ -13,9 +13,11 @@ async function main(): Promise<void> {
 		apiKey: arg('api-key'),
 		latencyMs: arg('latency') !== undefined ? Number(arg('latency')) : undefined,
 		organizationsEndpoint: !process.argv.includes('--no-organizations'),
+		// Default: SANDBOX_REVISION, else the published spec's 2026-08.
+		revision: arg('revision') as Revision | undefined,
 	});
 	console.log(
-		`LlamaCloud sandbox listening on ${sb.url} (API key: ${sb.apiKey}) - a local stand-in for LlamaCloud, not the real service`,
+		`LlamaCloud sandbox listening on ${sb.url} (API key: ${sb.apiKey}, API revision ${sb.revision}) - a local stand-in for LlamaCloud, not the real service`,
 	);
 	for (const [k, v] of Object.entries(sb.fixtures))
 		console.log(`  ${k}: ${Array.isArray(v) ? v.join(', ') : v}`);

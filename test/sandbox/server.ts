@@ -289,6 +289,8 @@ class SandboxServer implements Sandbox {
 	constructor(private readonly options: SandboxOptions) {
 		this.apiKey = options.apiKey ?? DEFAULT_API_KEY;
 		this.currentRevision = options.revision ?? defaultRevision();
+		if (this.currentRevision !== '2026-08' && this.currentRevision !== 'current')
+			throw new Error(`revision must be '2026-08' or 'current', got '${String(this.currentRevision)}'`);
 		this.latency = options.latencyMs;
 		const seed = options.seed ?? true;
 		this.store = new Store(seed);
