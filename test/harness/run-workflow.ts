@@ -9,6 +9,8 @@ import type {
 	INodeParameters,
 	IRun,
 	IWorkflowExecuteAdditionalData,
+	StructuredChunk,
+	WorkflowExecuteMode,
 } from 'n8n-workflow';
 import { Workflow, createDeferredPromise, createRunExecutionData } from 'n8n-workflow';
 
@@ -37,7 +39,21 @@ export interface RunOptions {
 	items?: IDataObject[];
 	/** Called once the execution started, with what n8n calls to cancel it (the editor's Stop button). */
 	onStarted?: (cancel: () => void) => void;
+	/** Execution mode, as n8n sets it: 'manual' (the editor) by default, 'webhook' for production chat/webhook runs. */
+	mode?: WorkflowExecuteMode;
+	/**
+	 * The execution's response streams, as behind a Chat Trigger or Webhook in streaming mode: n8n's
+	 * `sendChunk` hook is registered and `streamingEnabled` set, so the node's `isStreaming()` is true.
+	 */
+	streaming?: boolean;
+	/** The workflow's static data as n8n loaded it from its database (e.g. what an earlier run saved). */
+	staticData?: IDataObject;
+	/** Defaults to 'test-workflow'. */
+	workflowId?: string;
 }
+
+/** A chunk n8n's `sendChunk` hook received, with when it arrived (performance.now()). */
+export type ReceivedChunk = StructuredChunk & { receivedAt: number };
 
 export interface RunResult {
 	run: IRun;
@@ -45,9 +61,20 @@ export interface RunResult {
 	output(nodeName: string): INodeExecutionData[];
 	/** The error that stopped the workflow, if any. */
 	error: IRun['data']['resultData']['error'];
+	/** What the execution streamed (only with `streaming`). */
+	chunks: ReceivedChunk[];
+	/**
+	 * The static data n8n would save after this run: only for non-manual runs, and only when a node
+	 * changed it (n8n's workflowExecuteAfter hook gets it as `newStaticData`), as plain JSON.
+	 */
+	savedStaticData?: IDataObject;
 }
 
-export function buildWorkflow(nodes: WorkflowNode[], connections?: IConnections): Workflow {
+export function buildWorkflow(
+	nodes: WorkflowNode[],
+	connections?: IConnections,
+	extra: { staticData?: IDataObject; workflowId?: string } = {},
+): Workflow {
 	const workflowNodes: INode[] = nodes.map((node, index) => ({
 		id: `node-${index}`,
 		name: node.name,
@@ -63,13 +90,15 @@ export function buildWorkflow(nodes: WorkflowNode[], connections?: IConnections)
 		chain[nodes[index].name] = { main: [[{ node: nodes[index + 1].name, type: 'main', index: 0 }]] };
 	}
 	return new Workflow({
-		id: 'test-workflow',
+		id: extra.workflowId ?? 'test-workflow',
 		name: 'LlamaCloud Chat test',
 		nodes: workflowNodes,
 		connections: connections ?? chain,
 		active: false,
 		nodeTypes,
 		settings: { executionOrder: 'v1' },
+		// As n8n does when it loads a workflow: a fresh copy of what its database holds.
+		staticData: extra.staticData ? (JSON.parse(JSON.stringify(extra.staticData)) as IDataObject) : undefined,
 	});
 }
 
@@ -105,8 +134,8 @@ export function buildAdditionalData(
  * through n8n's HTTP helpers with the credential's own authentication.
  */
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
-	const workflow = buildWorkflow(options.nodes, options.connections);
-	return await executeWorkflow(workflow, options.nodes[0].name, options.items ?? [{}], options.credentials, options.onStarted);
+	const workflow = buildWorkflow(options.nodes, options.connections, options);
+	return await executeWorkflow(workflow, options.nodes[0].name, options.items ?? [{}], options.credentials, options);
 }
 
 export async function executeWorkflow(
@@ -114,9 +143,10 @@ export async function executeWorkflow(
 	startNodeName: string,
 	inputItems: IDataObject[],
 	credentials: LlamaCloudCredentialData,
-	onStarted?: RunOptions['onStarted'],
+	options: Pick<RunOptions, 'mode' | 'streaming' | 'onStarted'> = {},
 ): Promise<RunResult> {
-	const hooks = new ExecutionLifecycleHooks('manual', 'test-execution', {
+	const mode = options.mode ?? 'manual';
+	const hooks = new ExecutionLifecycleHooks(mode, 'test-execution', {
 		id: workflow.id,
 		name: workflow.name ?? 'test',
 		active: false,
@@ -128,8 +158,16 @@ export async function executeWorkflow(
 		activeVersionId: null,
 	} as never);
 	const finished = createDeferredPromise<IRun>();
-	hooks.addHandler('workflowExecuteAfter', (run) => finished.resolve(run));
+	let savedStaticData: IDataObject | undefined;
+	hooks.addHandler('workflowExecuteAfter', (run, newStaticData) => {
+		// n8n persists static data only after production (non-manual) runs.
+		if (mode !== 'manual' && newStaticData) savedStaticData = JSON.parse(JSON.stringify(newStaticData)) as IDataObject;
+		finished.resolve(run);
+	});
+	const chunks: ReceivedChunk[] = [];
+	if (options.streaming) hooks.addHandler('sendChunk', (chunk) => void chunks.push({ ...chunk, receivedAt: performance.now() }));
 	const additionalData = buildAdditionalData(credentials, hooks);
+	if (options.streaming) additionalData.streamingEnabled = true;
 
 	const startNode = workflow.getNode(startNodeName);
 	if (!startNode) throw new Error(`No node named "${startNodeName}"`);
@@ -138,13 +176,15 @@ export async function executeWorkflow(
 		executionData: { nodeExecutionStack: [{ node: startNode, data: { main: [items] }, source: null }] },
 	});
 
-	const workflowExecute = new WorkflowExecute(additionalData, 'manual', runExecutionData);
+	const workflowExecute = new WorkflowExecute(additionalData, mode, runExecutionData);
 	const running = workflowExecute.processRunExecutionData(workflow);
-	onStarted?.(() => running.cancel());
+	options.onStarted?.(() => running.cancel());
 	await running;
 	const run = await finished.promise;
 	return {
 		run,
+		chunks,
+		savedStaticData,
 		error: run.data.resultData.error,
 		output(nodeName: string) {
 			const taskData = run.data.resultData.runData[nodeName]?.[0];

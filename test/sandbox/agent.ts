@@ -74,9 +74,28 @@ export function estimateTokens(chars: number): number {
 
 let callCounter = 0;
 
+/** Where a turn stands in its session, for answers that show the session's context. */
+export interface TurnContext {
+	/** 1 for the session's first message. */
+	turn: number;
+	/** The session's previous question, if any. */
+	previousPrompt?: string;
+}
+
+/**
+ * An answer that shows what the session remembers: it names its turn and, from turn 2 on, the
+ * previous question, so a test can tell a continued session from a new one by the text alone.
+ */
+export function contextPreamble(context: TurnContext): string {
+	if (context.turn <= 1 || context.previousPrompt === undefined) return `Turn ${context.turn}, no earlier question. `;
+	return `Turn ${context.turn}, following up on "${context.previousPrompt.trim().slice(0, 200)}". `;
+}
+
 export interface PlanOptions {
 	prompt: string;
 	indexes: IndexRecord[];
+	/** When set, the answer starts with the turn number and the previous question (contextPreamble). */
+	context?: TurnContext;
 	answer?: string;
 	/** Target size of the whole SSE body; padding text_delta events are appended to reach it. */
 	answerBytes?: number;
@@ -107,6 +126,7 @@ export function planTurn(o: PlanOptions): TurnPlan {
 		});
 	}
 	let answer = o.answer ?? composeAnswer(o.prompt, hits, names);
+	if (o.context) answer = contextPreamble(o.context) + answer;
 	const deltas = splitDeltas(answer);
 
 	if (o.answerBytes && o.answerBytes > 0) {

@@ -91,6 +91,20 @@ export interface StreamBehaviour {
 	answerBytes?: number;
 	errorMessage?: string;
 	events?: object[];
+	/** Answers name their turn and the session's previous question (agent.ts contextPreamble). */
+	contextAnswers?: boolean;
+	/** Pause after each `text_delta` event, so that an answer visibly streams. */
+	deltaDelayMs?: number;
+}
+
+/** When a turn's frames were written (performance.now() of this process), for streaming checks. */
+export interface TurnTiming {
+	sessionId: string;
+	prompt: string;
+	/** Each `text_delta`, when its frame was handed to the socket. */
+	deltas: Array<{ content: string; writtenAt: number }>;
+	/** The response ended (after the `stop` event), or the client went away. */
+	finishedAt?: number;
 }
 
 export interface SandboxStats {
@@ -113,6 +127,8 @@ export interface Sandbox {
 	 */
 	setIndexQueryable(indexId: string, queryable: boolean): void;
 	requests: RecordedRequest[];
+	/** Timings of the chat turns streamed since the last reset(), in start order. */
+	turnTimings: TurnTiming[];
 	clearRequests(): void;
 	stats: SandboxStats;
 	injectFault(rule: FaultRule): void;
@@ -263,6 +279,7 @@ class SandboxServer implements Sandbox {
 	port = 0;
 	readonly apiKey: string;
 	readonly requests: RecordedRequest[] = [];
+	readonly turnTimings: TurnTiming[] = [];
 	readonly stats: SandboxStats = {
 		sessionsCreated: 0,
 		turnsStarted: 0,
@@ -373,6 +390,7 @@ class SandboxServer implements Sandbox {
 	reset(): void {
 		this.store.load();
 		this.clearRequests();
+		this.turnTimings.length = 0;
 		this.faults.clear();
 		this.behaviour = {};
 		this.latency = this.options.latencyMs;
@@ -905,9 +923,17 @@ class SandboxServer implements Sandbox {
 				for (const f of frames([ev], framing, errorMessage)) n += Buffer.byteLength(f.text);
 				return n;
 			};
+			const asked = session.events.filter((e) => e.type === 'user_input');
+			const previous = asked[asked.length - 1];
 			events = planTurn({
 				prompt: body.prompt,
 				indexes,
+				context: b.contextAnswers
+					? {
+							turn: asked.length + 1,
+							previousPrompt: typeof previous?.content === 'string' ? previous.content : undefined,
+						}
+					: undefined,
 				answer: b.answer,
 				answerBytes: b.answerBytes,
 				frameBytes,
@@ -951,6 +977,9 @@ class SandboxServer implements Sandbox {
 			}
 		};
 		let stop: ChatEvent | undefined;
+		const timing: TurnTiming = { sessionId: session.session_id, prompt: body.prompt, deltas: [] };
+		this.turnTimings.push(timing);
+		res.on('close', () => (timing.finishedAt ??= performance.now()));
 		for (const frame of frames(events, framing, errorMessage, stampDuration)) {
 			if (cutAt >= 0 && frame.event && frame.event === events[cutAt]) {
 				// Half of this event's bytes, then a hard socket reset.
@@ -963,6 +992,10 @@ class SandboxServer implements Sandbox {
 				return;
 			}
 			if (!(await writer.write(frame.text))) break;
+			if (frame.event?.type === 'text_delta') {
+				timing.deltas.push({ content: String(frame.event.content ?? ''), writtenAt: performance.now() });
+				if (b.deltaDelayMs) await this.sleep(b.deltaDelayMs);
+			}
 			if (frame.event) {
 				session.events.push(frame.event);
 				if (frame.event.type === 'stop') {
@@ -976,6 +1009,7 @@ class SandboxServer implements Sandbox {
 		this.store.touch(session);
 		if (!delivered) return;
 		if (stop) this.stats.turnsCompleted++;
+		timing.finishedAt = performance.now();
 		res.end();
 	}
 

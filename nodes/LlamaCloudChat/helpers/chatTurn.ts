@@ -2,7 +2,9 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { llamaCloudStream } from '../transport';
 import { llamaCloudError } from '../transport/errors';
+import { AnswerStreamer } from './chatStream';
 import { sessionPath } from './session';
+import { sourcesMarkdown } from './sources';
 import { SseParser } from './sse';
 import { TurnCollector, chatEventOf, type TurnResult } from './turn';
 
@@ -21,6 +23,10 @@ export interface MessageOptions {
 	/** Fail when no byte arrives for this long while the answer streams. */
 	idleTimeoutMs: number;
 	requireAllIndexes?: boolean;
+	/** Stream the answer text into the execution's response when n8n streams it. */
+	streamToChat: boolean;
+	/** Add the cited files and pages after the answer: only when streaming, always, or never. */
+	appendSources: 'streaming' | 'always' | 'never';
 }
 
 const AFTER_STOP_GRACE_MS = 2000;
@@ -45,6 +51,7 @@ export async function runChatTurn(
 	context: IExecuteFunctions,
 	request: ChatTurnRequest,
 	options: MessageOptions,
+	streamer?: AnswerStreamer,
 ): Promise<TurnResult> {
 	const node = context.getNode();
 	const body: IDataObject = { index_ids: request.indexIds, prompt: request.prompt };
@@ -74,7 +81,12 @@ export async function runChatTurn(
 			received();
 			for (const message of parser.push(next.value)) {
 				const event = chatEventOf(message);
-				if (event) collector.add(event);
+				if (!event) continue;
+				collector.add(event);
+				// Only the answer's own text reaches the chat: no thinking, tool calls or raw events.
+				if (streamer?.active && event.type === 'text_delta' && typeof event.content === 'string' && !collector.stopped) {
+					await streamer.text(event.content);
+				}
 			}
 			// The turn is over at `stop`. Read on until LlamaCloud closes the stream (closing first could
 			// look like a cancelled turn to the server), but a connection kept open after it, e.g. with
@@ -122,20 +134,38 @@ export async function runChatTurn(
 	return result;
 }
 
-/** Sends the message and returns the node's output for it: the essentials by default, everything on request. */
+/**
+ * Sends the message and returns the node's output for it: the essentials by default, everything on
+ * request. The answer also goes to `output` (n8n's field for AI nodes, what the Chat Trigger shows),
+ * with the sources appended when asked; when n8n streams the response, the same text streams as it
+ * is written, and a turn that fails half-way closes its stream before the item fails.
+ */
 export async function sendMessage(
 	context: IExecuteFunctions,
 	request: ChatTurnRequest,
 	options: MessageOptions,
 ): Promise<IDataObject> {
-	const result = await runChatTurn(context, request, options);
+	const streamer = new AnswerStreamer(context, request.itemIndex, options.streamToChat);
+	let result: TurnResult | undefined;
+	try {
+		result = await runChatTurn(context, request, options, streamer);
+	} finally {
+		// A failed turn closes what it streamed; the item then fails as it would without streaming.
+		if (result === undefined) await streamer.end();
+	}
+	const withSources = options.appendSources === 'always' || (options.appendSources === 'streaming' && streamer.active);
+	const sources = withSources ? sourcesMarkdown(result.citations) : '';
+	const suffix = sources ? `\n\n${sources}` : '';
+	await streamer.finish(result.answer, suffix);
 	const output: IDataObject = {
 		session_id: request.sessionId,
+		output: result.answer + suffix,
 		answer: result.answer,
 		citations: result.citations,
 		usage: result.usage,
 		is_error: result.is_error,
 	};
+	if (withSources) output.sources_markdown = sources;
 	// Newer API revisions list the indexes a turn could not query; the answer came from the others.
 	if (result.skippedIndexIds !== undefined && result.skippedIndexIds.length > 0) {
 		output.skipped_index_ids = result.skippedIndexIds;

@@ -83,9 +83,10 @@ describe('Message → Send', () => {
 			]);
 		});
 
-		it('returns the session ID, the answer, its citations, the token usage and is_error', async () => {
+		it('returns the session ID, the answer (also as `output`, for n8n\'s chat), its citations, the token usage and is_error', async () => {
 			const output = sendOutput(await createAndSend());
-			expect(Object.keys(output).sort()).toEqual(['answer', 'citations', 'is_error', 'session_id', 'usage']);
+			expect(Object.keys(output).sort()).toEqual(['answer', 'citations', 'is_error', 'output', 'session_id', 'usage']);
+			expect(output.output).toBe(output.answer);
 			expect(output.is_error).toBe(false);
 			expect(output.citations).toEqual([
 				expect.objectContaining({

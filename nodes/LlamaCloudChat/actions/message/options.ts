@@ -19,6 +19,19 @@ export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
 /** Options of the operations that send a message (Send and Ask). */
 export const messageOptions: INodeProperties[] = [
 	{
+		displayName: 'Append Sources',
+		name: 'appendSources',
+		type: 'options',
+		options: [
+			{ name: 'When Streaming', value: 'streaming', description: 'Only when the answer streams into a chat' },
+			{ name: 'Always', value: 'always' },
+			{ name: 'Never', value: 'never' },
+		],
+		default: 'streaming',
+		description:
+			'Whether to add a short list of the cited files and pages after the answer: in the streamed text, in `output` and in `sources_markdown`',
+	},
+	{
 		displayName: 'Include Raw Events',
 		name: 'includeEvents',
 		type: 'boolean',
@@ -40,6 +53,14 @@ export const messageOptions: INodeProperties[] = [
 		description: 'Whether to return only the answer, citations and usage instead of also the prompt, indexes, reasoning and stop event',
 	},
 	{
+		displayName: 'Stream to Chat',
+		name: 'streamToChat',
+		type: 'boolean',
+		default: true,
+		description:
+			"Whether to stream the answer text as it is written when n8n streams the response (Chat Trigger or Webhook with Response Mode 'Streaming', the editor's chat). Needs n8n 1.105 or newer; elsewhere the node runs as before.",
+	},
+	{
 		displayName: 'Stream Idle Timeout (Ms)',
 		name: 'streamIdleTimeout',
 		type: 'number',
@@ -57,5 +78,7 @@ export function readMessageOptions(context: IExecuteFunctions, itemIndex: number
 		simplify: options.simplify !== false,
 		idleTimeoutMs: Number.isFinite(idle) && idle > 0 ? idle : DEFAULT_STREAM_IDLE_TIMEOUT_MS,
 		requireAllIndexes: typeof options.requireAllIndexes === 'boolean' ? options.requireAllIndexes : undefined,
+		streamToChat: options.streamToChat !== false,
+		appendSources: options.appendSources === 'always' || options.appendSources === 'never' ? options.appendSources : 'streaming',
 	};
 }
