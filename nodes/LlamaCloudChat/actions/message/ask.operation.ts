@@ -9,7 +9,13 @@ import {
 	type JsonObject,
 } from 'n8n-workflow';
 
-import { sendMessage } from '../../helpers/chatTurn';
+import { sendMessage, type MessageOptions } from '../../helpers/chatTurn';
+import {
+	DEFAULT_FORGET_AFTER_HOURS,
+	MAX_CONVERSATION_ID_LENGTH,
+	conversationIdOf,
+	withConversation,
+} from '../../helpers/conversations';
 import { scopeQuery } from '../../helpers/scope';
 import { sessionPath } from '../../helpers/session';
 import { parseIndexIds, validatePrompt } from '../../helpers/validation';
@@ -26,6 +32,15 @@ import { messageOptions, promptProperty, readMessageOptions } from './options';
 /** What an AI Agent is told the prompt is for; the model writes it (n8n-core builds the tool schema from $fromAI). */
 export const TOOL_PROMPT_DESCRIPTION =
 	'The question to answer from the documents in the chosen LlamaCloud indexes, written as a complete, standalone question';
+
+const deleteSessionOption: INodeProperties = {
+	displayName: 'Delete Session After Answer',
+	name: 'deleteSession',
+	type: 'boolean',
+	default: false,
+	description:
+		'Whether to delete the session once the answer is read, for one-shot questions (empty Conversation ID) that need no follow-up; a conversation keeps its session. When the node runs as an AI Agent tool, sessions are deleted unless this is set and off.',
+};
 
 // Scope first: index and session lists are loaded for the chosen project.
 const properties: INodeProperties[] = [
@@ -50,14 +65,38 @@ const properties: INodeProperties[] = [
 		required: true,
 		description: `${indexIdsProperty.description} The new session is bound to them.`,
 	},
+	{
+		displayName: 'Conversation ID',
+		name: 'conversationId',
+		type: 'string',
+		// n8n's Chat Trigger sends one per chat window.
+		default: '={{ $json.sessionId }}',
+		placeholder: '={{ $json.sessionId }}',
+		description: `Messages with the same ID continue one LlamaCloud session, so follow-up questions have the history. Empty: a new session for every question. At most ${MAX_CONVERSATION_ID_LENGTH} characters. Anyone who knows an ID can continue its conversation: treat IDs as secrets.`,
+		// A tool call asks one standalone question; the AI Agent keeps the conversation in its own memory.
+		displayOptions: { hide: { '@tool': [true] } },
+	},
 	optionsCollection([
 		{
-			displayName: 'Delete Session After Answer',
-			name: 'deleteSession',
-			type: 'boolean',
-			default: false,
+			...deleteSessionOption,
+			// Conversations keep their session for the next message. n8n shows it while the Conversation ID
+			// is an expression (known only per item); a conversation ignores it.
+			displayOptions: { show: { '/conversationId': [''] }, hide: { '@tool': [true] } },
+		},
+		{
+			...deleteSessionOption,
+			// Tool calls are never conversations (Conversation ID is hidden for them).
+			displayOptions: { show: { '@tool': [true] } },
+		},
+		{
+			displayName: 'Forget After (Hours)',
+			name: 'forgetAfterHours',
+			type: 'number',
+			typeOptions: { minValue: 0, numberPrecision: 2 },
+			default: DEFAULT_FORGET_AFTER_HOURS,
+			displayOptions: { hide: { '/conversationId': [''], '@tool': [true] } },
 			description:
-				'Whether to delete the session once the answer is read, for one-shot questions that need no follow-up. When the node runs as an AI Agent tool, sessions are deleted unless this is set and off.',
+				'A conversation idle for this long starts a new session with its next message, and the node forgets it. The LlamaCloud session itself is kept (see the nightly clean-up example).',
 		},
 		...messageOptions,
 		shareLinkAccessOption,
@@ -90,6 +129,81 @@ function runsAsTool(context: IExecuteFunctions): boolean {
 	return context.getNode().type.endsWith('Tool');
 }
 
+/** Creates the session for the question (bound to its indexes); returns it as LlamaCloud does. */
+async function createSession(context: IExecuteFunctions, indexIds: string[], qs: IDataObject, itemIndex: number): Promise<IDataObject> {
+	const body = { index_ids: indexIds, ...sharedAccessBody(context, itemIndex) };
+	return await llamaCloudRequest(context, 'POST', '/api/v1/chat', { qs, body, itemIndex });
+}
+
+/** The current API revision says what a new session's share link grants; older ones do not. */
+function copySharedAccess(session: IDataObject, json: IDataObject): void {
+	if (typeof session.shared_access === 'string') json.shared_access = session.shared_access;
+}
+
+/** LlamaCloud no longer has the session (deleted, or expired): answered 404 before taking the message. */
+function sessionGone(error: unknown): boolean {
+	return error instanceof NodeApiError && String(error.httpCode) === '404';
+}
+
+interface ConversationTurn {
+	conversationId: string;
+	prompt: string;
+	indexIds: string[];
+	qs: IDataObject;
+	itemIndex: number;
+}
+
+/**
+ * A message of a conversation: continues the session this node created for the conversation ID,
+ * or creates one (first message, Indexes changed, forgotten after Forget After, or LlamaCloud no
+ * longer has it). Messages of one conversation run one after another in this process.
+ */
+async function askInConversation(
+	context: IExecuteFunctions,
+	turn: ConversationTurn,
+	options: MessageOptions,
+): Promise<INodeExecutionData[]> {
+	const hours = Number(context.getNodeParameter('options.forgetAfterHours', turn.itemIndex, DEFAULT_FORGET_AFTER_HOURS));
+	const forgetAfterMs = (Number.isFinite(hours) && hours >= 0 ? hours : DEFAULT_FORGET_AFTER_HOURS) * 3_600_000;
+	const { prompt, indexIds, qs, itemIndex } = turn;
+
+	return await withConversation(context, turn.conversationId, indexIds, forgetAfterMs, async (conversation) => {
+		let known = conversation.entry;
+		let json: IDataObject | undefined;
+		if (known) {
+			try {
+				json = await sendMessage(context, { sessionId: known.session, prompt, indexIds, qs, itemIndex }, options);
+			} catch (error) {
+				if (!sessionGone(error)) {
+					throw error instanceof NodeApiError || error instanceof NodeOperationError
+						? error
+						: new NodeOperationError(context.getNode(), error as Error, { itemIndex });
+				}
+				// LlamaCloud refused the message before taking it: a new session gets it, not a duplicate.
+				context.logger.info('The conversation\'s LlamaCloud session is gone; starting a new one', {
+					node: context.getNode().name,
+					sessionId: known.session,
+				});
+				conversation.forget();
+				known = undefined;
+			}
+		}
+		let sessionId = known?.session;
+		if (!json) {
+			const session = await createSession(context, indexIds, qs, itemIndex);
+			sessionId = String(session.session_id);
+			// Remembered before the turn: a failed first turn must not leave a session nobody continues.
+			conversation.remember(sessionId, 0);
+			json = await sendMessage(context, { sessionId, prompt, indexIds, qs, itemIndex }, options);
+			copySharedAccess(session, json);
+		}
+		const turns = (known?.turns ?? 0) + 1;
+		conversation.remember(sessionId as string, turns);
+		json.conversation = { id: turn.conversationId, session_id: sessionId, turn: turns, new_session: !known };
+		return [{ json, pairedItem: { item: itemIndex } }];
+	});
+}
+
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
 	const node = this.getNode();
 	const prompt = validatePrompt(node, this.getNodeParameter('prompt', itemIndex, ''), itemIndex);
@@ -101,12 +215,16 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		});
 	}
 	const options = readMessageOptions(this, itemIndex);
+	const qs = scopeQuery(this, itemIndex);
+	// As an AI Agent tool every call is one-shot (the Conversation ID is hidden there).
+	const conversationId = runsAsTool(this) ? undefined : conversationIdOf(this, itemIndex);
+	if (conversationId !== undefined) {
+		return await askInConversation(this, { conversationId, prompt, indexIds, qs, itemIndex }, options);
+	}
 	// A tool call is one-shot: its sessions are cleaned up unless the option says otherwise.
 	const deleteSession = this.getNodeParameter('options.deleteSession', itemIndex, runsAsTool(this)) as boolean;
-	const qs = scopeQuery(this, itemIndex);
 
-	const body = { index_ids: indexIds, ...sharedAccessBody(this, itemIndex) };
-	const session = await llamaCloudRequest(this, 'POST', '/api/v1/chat', { qs, body, itemIndex });
+	const session = await createSession(this, indexIds, qs, itemIndex);
 	const sessionId = String(session.session_id);
 	/** Deletes the session; a failed clean-up is reported, never thrown (the answer or error matters more). */
 	const removeSession = async (): Promise<string | undefined> => {
@@ -143,8 +261,7 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		nodeError.description = [nodeError.description, WHAT_HAPPENED[outcome], session].filter(Boolean).join(' ');
 		throw nodeError;
 	}
-	// The current API revision says what the session's share link grants; older ones do not.
-	if (typeof session.shared_access === 'string') json.shared_access = session.shared_access;
+	copySharedAccess(session, json);
 	if (deleteSession) {
 		// The answer is already here: a failed clean-up must not throw it away (or invite a re-ask).
 		const deleteError = await removeSession();

@@ -1,0 +1,270 @@
+// Message → Ask with a Conversation ID: follow-up questions continue one LlamaCloud session. Run
+// through n8n-core's WorkflowExecute against the sandbox; the sandbox's answers name their turn and
+// the session's previous question, so the text itself shows which session answered.
+
+import { displayParameter, type IDataObject, type INodeParameters, type INodeProperties } from 'n8n-workflow';
+
+import { LlamaCloudChat } from '../../../nodes/LlamaCloudChat/LlamaCloudChat.node';
+import { conversationMemory } from '../../../nodes/LlamaCloudChat/helpers/conversations';
+import { runWorkflow, type RunOptions, type RunResult } from '../../harness/run-workflow';
+import { useSandbox } from '../../harness/support';
+import type { Sandbox } from '../../sandbox';
+import { createSessionDirectly, credentialsFor, errorOf, requestLines, streamRequests } from './support';
+
+let sandbox: Sandbox;
+
+useSandbox((started) => (sandbox = started));
+
+beforeEach(() => {
+	conversationMemory.clear();
+	sandbox.setStreamBehaviour({ contextAnswers: true });
+});
+
+/**
+ * One production run (as behind an active Chat Trigger): the item the Chat Trigger sends, and the
+ * workflow's static data as n8n would have loaded it. `saved` is what n8n saves afterwards.
+ */
+async function chat(
+	sessionId: string,
+	chatInput: string,
+	options: { parameters?: IDataObject; staticData?: IDataObject; run?: Partial<RunOptions>; nodeName?: string } = {},
+): Promise<RunResult> {
+	return await runWorkflow({
+		credentials: credentialsFor(sandbox),
+		mode: 'webhook',
+		items: [{ sessionId, action: 'sendMessage', chatInput }],
+		staticData: options.staticData,
+		nodes: [
+			{
+				name: options.nodeName ?? 'Ask',
+				// Prompt and Conversation ID keep their defaults: {{ $json.chatInput }} and {{ $json.sessionId }}.
+				parameters: { resource: 'message', operation: 'ask', indexIds: ['idx-q3-reports'], ...options.parameters },
+			},
+		],
+		...options.run,
+	});
+}
+
+function outputOf(result: RunResult, name = 'Ask'): IDataObject {
+	if (result.error) throw new Error(`The workflow failed: ${result.error.message}`);
+	return result.output(name)[0].json;
+}
+
+/** The `conversation` field of the (only) node's output. */
+const conversationOf = (result: RunResult) => {
+	if (result.error) throw new Error(`The workflow failed: ${result.error.message}`);
+	const [name] = Object.keys(result.run.data.resultData.runData);
+	return result.output(name)[0].json.conversation as IDataObject;
+};
+
+/** A conversation across production runs: each run starts from the static data the previous one saved. */
+function conversationRunner() {
+	let staticData: IDataObject | undefined;
+	return async (sessionId: string, chatInput: string, parameters?: IDataObject) => {
+		const result = await chat(sessionId, chatInput, { staticData, parameters });
+		staticData = result.savedStaticData ?? staticData;
+		return result;
+	};
+}
+
+describe('Message → Ask in a conversation', () => {
+	it('continues one session per conversation: 3 turns of A and 1 of B make 2 sessions, with the history', async () => {
+		const say = conversationRunner();
+		const a1 = conversationOf(await say('conv-A', 'What grew in Q3?'));
+		const b1 = conversationOf(await say('conv-B', 'What does the handbook say about onboarding?'));
+		const a2 = conversationOf(await say('conv-A', 'And the risks?'));
+		const a3result = await say('conv-A', 'Summarise that for the board');
+		const a3 = conversationOf(a3result);
+
+		expect(sandbox.stats.sessionsCreated).toBe(2);
+		expect(a1).toEqual({ id: 'conv-A', session_id: expect.stringMatching(/^ses-/), turn: 1, new_session: true });
+		expect(b1).toMatchObject({ id: 'conv-B', turn: 1, new_session: true });
+		expect(b1.session_id).not.toBe(a1.session_id);
+		expect(a2).toEqual({ id: 'conv-A', session_id: a1.session_id, turn: 2, new_session: false });
+		expect(a3).toEqual({ id: 'conv-A', session_id: a1.session_id, turn: 3, new_session: false });
+		expect(outputOf(a3result).session_id).toBe(a1.session_id);
+		// LlamaCloud (here: the sandbox) answered turn 3 knowing turn 2's question.
+		expect(outputOf(a3result).answer).toMatch(/^Turn 3, following up on "And the risks\?"/);
+		const stored = sandbox.getSession(a1.session_id as string);
+		expect(stored.events.filter((event: IDataObject) => event.type === 'user_input').map((event: IDataObject) => event.content)).toEqual([
+			'What grew in Q3?',
+			'And the risks?',
+			'Summarise that for the board',
+		]);
+		// Every turn after the first is just one message: no new session, no extra reads.
+		expect(requestLines(sandbox).filter((line) => line === 'POST /api/v1/chat')).toHaveLength(2);
+	});
+
+	it('survives an n8n restart between turns 2 and 3 through the static data n8n saved', async () => {
+		const say = conversationRunner();
+		const first = conversationOf(await say('conv-restart', 'What grew in Q3?'));
+		await say('conv-restart', 'And the risks?');
+		conversationMemory.clear(); // what a restart does to the process
+		const third = await say('conv-restart', 'Summarise that for the board');
+		expect(conversationOf(third)).toEqual({ id: 'conv-restart', session_id: first.session_id, turn: 3, new_session: false });
+		expect(outputOf(third).answer).toMatch(/^Turn 3, following up on "And the risks\?"/);
+		expect(sandbox.stats.sessionsCreated).toBe(1);
+	});
+
+	it('after a restart, manual runs (not saved by n8n) do not carry the conversation: a new session starts', async () => {
+		const manual = { run: { mode: 'manual' as const } };
+		const first = await chat('conv-manual', 'What grew in Q3?', manual);
+		expect(first.savedStaticData).toBeUndefined();
+		expect(conversationOf(await chat('conv-manual', 'And the risks?', manual)).turn).toBe(2); // same process: continues
+		conversationMemory.clear();
+		expect(conversationOf(await chat('conv-manual', 'Summarise that', manual))).toMatchObject({ turn: 1, new_session: true });
+	});
+
+	it('keeps no conversation ID in the static data it saves, only digests', async () => {
+		const result = await chat('a-bearer-secret-conversation-id', 'What grew in Q3?');
+		const saved = JSON.stringify(result.savedStaticData);
+		expect(saved).toContain(conversationOf(result).session_id as string);
+		expect(saved).not.toContain('a-bearer-secret-conversation-id');
+	});
+
+	it('two messages of one conversation at once create one session and take turns', async () => {
+		sandbox.setStreamBehaviour({ contextAnswers: true, deltaDelayMs: 5 });
+		const [x, y] = await Promise.all([chat('conv-race', 'What grew in Q3?'), chat('conv-race', 'And the risks?')]);
+		expect(sandbox.stats.sessionsCreated).toBe(1);
+		expect([conversationOf(x).turn, conversationOf(y).turn].sort()).toEqual([1, 2]);
+		expect(conversationOf(x).session_id).toBe(conversationOf(y).session_id);
+	});
+
+	it('two items of one conversation in one run (Items per Batch 2) also share one session', async () => {
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			mode: 'webhook',
+			items: [
+				{ sessionId: 'conv-items', chatInput: 'What grew in Q3?' },
+				{ sessionId: 'conv-items', chatInput: 'And the risks?' },
+			],
+			nodes: [{ name: 'Ask', parameters: { resource: 'message', operation: 'ask', indexIds: ['idx-q3-reports'], options: { batching: { batch: { batchSize: 2 } } } } }],
+		});
+		const [first, second] = result.output('Ask').map((item) => item.json.conversation as IDataObject);
+		expect(sandbox.stats.sessionsCreated).toBe(1);
+		expect(first).toMatchObject({ turn: 1, new_session: true });
+		expect(second).toMatchObject({ turn: 2, new_session: false, session_id: first.session_id });
+		expect(result.output('Ask').map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
+	});
+
+	it('a session LlamaCloud no longer has (404) starts a new one for the conversation, and the chat gets its answer', async () => {
+		const say = conversationRunner();
+		const first = conversationOf(await say('conv-deleted', 'What grew in Q3?'));
+		await fetch(`${sandbox.url}/api/v1/chat/${first.session_id as string}`, { method: 'DELETE', headers: { Authorization: `Bearer ${sandbox.apiKey}` } });
+
+		const again = await say('conv-deleted', 'And the risks?');
+		expect(conversationOf(again)).toMatchObject({ id: 'conv-deleted', turn: 1, new_session: true });
+		expect(conversationOf(again).session_id).not.toBe(first.session_id);
+		expect(outputOf(again).answer).toMatch(/^Turn 1, no earlier question/);
+		// The refused message went to the new session once; nothing was sent twice.
+		expect(streamRequests(sandbox).map((request) => request.body)).toEqual([
+			{ index_ids: ['idx-q3-reports'], prompt: 'What grew in Q3?' },
+			{ index_ids: ['idx-q3-reports'], prompt: 'And the risks?' },
+			{ index_ids: ['idx-q3-reports'], prompt: 'And the risks?' },
+		]);
+		expect(sandbox.stats.turnsCompleted).toBe(2);
+		// ... and the next message continues the new session.
+		expect(conversationOf(await say('conv-deleted', 'Thanks'))).toMatchObject({ session_id: conversationOf(again).session_id, turn: 2 });
+	});
+
+	it('changing the Indexes starts a new session (a session keeps the index set of its first message)', async () => {
+		const say = conversationRunner();
+		const first = conversationOf(await say('conv-indexes', 'What grew in Q3?'));
+		const other = conversationOf(await say('conv-indexes', 'What does the handbook say?', { indexIds: ['idx-product-handbook', 'idx-q3-reports'] }));
+		expect(other).toMatchObject({ turn: 1, new_session: true });
+		expect(other.session_id).not.toBe(first.session_id);
+		expect(sandbox.getSession(other.session_id as string).index_ids).toEqual(['idx-product-handbook', 'idx-q3-reports']);
+		// The same set in another order is the same set.
+		const reordered = await say('conv-indexes', 'And?', { indexIds: ['idx-q3-reports', 'idx-product-handbook'] });
+		expect(conversationOf(reordered)).toMatchObject({ session_id: other.session_id, turn: 2 });
+	});
+
+	it("'Forget After' starts a new session after the idle time, and drops idle conversations from the saved data", async () => {
+		const say = conversationRunner();
+		const first = await say('conv-idle', 'What grew in Q3?');
+		const other = await say('conv-other', 'What grew in Q3?');
+		// Age every remembered conversation by two hours, as if the chat had been idle.
+		// n8n keeps a node's static data under `node:<name>`.
+		const aged = JSON.parse(JSON.stringify(other.savedStaticData)) as Record<string, { conversations: Record<string, { usedAt: number }> }>;
+		expect(Object.keys(aged['node:Ask'].conversations)).toHaveLength(2);
+		for (const entry of Object.values(aged['node:Ask'].conversations)) entry.usedAt -= 2 * 3_600_000;
+		conversationMemory.clear();
+
+		const later = await chat('conv-idle', 'And the risks?', { staticData: aged, parameters: { options: { forgetAfterHours: 1 } } });
+		expect(conversationOf(later)).toMatchObject({ turn: 1, new_session: true });
+		expect(conversationOf(later).session_id).not.toBe(conversationOf(first).session_id);
+		const saved = later.savedStaticData as Record<string, { conversations: Record<string, { session: string }> }>;
+		const kept = Object.values(saved['node:Ask'].conversations);
+		expect(kept.map((entry) => entry.session)).toEqual([conversationOf(later).session_id]);
+
+		// Within the idle time the same aged conversation would have continued.
+		conversationMemory.clear();
+		const within = await chat('conv-other', 'And the risks?', { staticData: aged, parameters: { options: { forgetAfterHours: 3 } } });
+		expect(conversationOf(within)).toMatchObject({ session_id: conversationOf(other).session_id, turn: 2 });
+	});
+
+	describe('security', () => {
+		it('a session ID sent as the conversation ID does not open that session', async () => {
+			const victim = await createSessionDirectly(sandbox, ['idx-q3-reports']);
+			const result = await chat(victim, 'What grew in Q3?');
+			expect(conversationOf(result)).toMatchObject({ id: victim, turn: 1, new_session: true });
+			expect(conversationOf(result).session_id).not.toBe(victim);
+			expect(sandbox.getSession(victim).events).toEqual([]);
+			expect(streamRequests(sandbox).every((request) => !request.path.includes(victim))).toBe(true);
+		});
+
+		it('the memory is scoped by workflow and node: the same conversation ID elsewhere is another conversation', async () => {
+			const here = conversationOf(await chat('conv-shared', 'What grew in Q3?'));
+			const otherNode = conversationOf(await chat('conv-shared', 'What grew in Q3?', { nodeName: 'Ask the handbook' }));
+			const otherWorkflow = conversationOf(await chat('conv-shared', 'What grew in Q3?', { run: { workflowId: 'another-workflow' } }));
+			expect(new Set([here.session_id, otherNode.session_id, otherWorkflow.session_id]).size).toBe(3);
+			expect([otherNode.new_session, otherWorkflow.new_session]).toEqual([true, true]);
+		});
+
+		it('an ID that is empty after trimming means a one-shot question, where Delete Session After Answer works', async () => {
+			const output = outputOf(await chat('   ', 'What grew in Q3?', { parameters: { options: { deleteSession: true } } }));
+			expect(output).not.toHaveProperty('conversation');
+			expect(output.session_deleted).toBe(true);
+			expect(sandbox.getSession(output.session_id as string)).toBeUndefined();
+		});
+
+		it('refuses an ID over 512 characters, before any request, naming the field and the fix', async () => {
+			const result = await chat('x'.repeat(513), 'What grew in Q3?');
+			const error = errorOf(result);
+			expect(error.message).toBe('Conversation ID is too long: 513 characters, at most 512');
+			expect(error.description).toContain('{{ $json.sessionId }}');
+			expect(sandbox.requests).toHaveLength(0);
+			expect(conversationOf(await chat('y'.repeat(512), 'What grew in Q3?'))).toMatchObject({ turn: 1 });
+		});
+
+		it('keeps the session of a conversation even with Delete Session After Answer set, and hides that option for a fixed Conversation ID', async () => {
+			const output = outputOf(await chat('conv-keep', 'What grew in Q3?', { parameters: { options: { deleteSession: true } } }));
+			expect(output).not.toHaveProperty('session_deleted');
+			expect(sandbox.getSession(output.session_id as string)).toBeDefined();
+
+			// What the editor shows, decided by n8n's own displayParameter() on the node's description.
+			const description = new LlamaCloudChat().description;
+			const ask = { resource: 'message', operation: 'ask' };
+			const options = description.properties.find((property) => property.name === 'options' && displayParameter(ask, property, { typeVersion: 1 }, description)) as INodeProperties;
+			const tool = { ...description, name: `${description.name}Tool` };
+			const shown = (name: string, values: IDataObject, type = description) => {
+				const root = { ...ask, ...values } as INodeParameters;
+				return [...(options.options as INodeProperties[]), ...type.properties]
+					.filter((option) => option.name === name)
+					.some((option) => displayParameter(root, option, { typeVersion: 1 }, type, root));
+			};
+			const conversation = { conversationId: 'support-chat' };
+			expect(shown('deleteSession', conversation)).toBe(false);
+			expect(shown('deleteSession', { conversationId: '' })).toBe(true);
+			expect(shown('forgetAfterHours', conversation)).toBe(true);
+			expect(shown('forgetAfterHours', { conversationId: '' })).toBe(false);
+			// An expression (the default) is only known per item: n8n shows both, and the run decides.
+			expect(shown('deleteSession', { conversationId: '={{ $json.sessionId }}' })).toBe(true);
+			// As an AI Agent tool: no conversations, and Delete Session After Answer is offered.
+			expect(shown('conversationId', {}, tool)).toBe(false);
+			expect(shown('conversationId', {})).toBe(true);
+			expect(shown('deleteSession', {}, tool)).toBe(true);
+			expect(shown('forgetAfterHours', {}, tool)).toBe(false);
+		});
+	});
+});
