@@ -142,6 +142,12 @@ async function runCliTests(ctx) {
 	// 3. run each one
 	for (const w of workflows) {
 		const label = `${w.kind} ${path.basename(w.file)}`;
+		if (w.wf.meta?.e2e?.skipCli) {
+			// e.g. a chat workflow: another e2e module runs it the way it is used (see meta.e2e.skipCli).
+			log(`  SKIP ${label}: ${w.wf.meta.e2e.skipCli}`);
+			w.skipped = true;
+			continue;
+		}
 		if (!W.cliStartNode(w.wf)) {
 			log(`  SKIP ${label}: no Manual Trigger, \`n8n execute\` cannot start it`);
 			w.skipped = true;

@@ -196,6 +196,14 @@ async function main() {
 			}
 		}
 
+		// Chat (issue #8): scripts/e2e/chat-tests.js and browser-chat-tests.js.
+		let chat;
+		if (!opts.skipRest && rest?.rest) {
+			chat = await step('chat: production chat URL (streaming, conversations, restart)', () =>
+				require('./chat-tests').runChatTests({ n8n, sandbox, check, log, rest: rest.rest, examplesDir: opts.examplesDir || path.join(REPO, 'examples') }),
+			);
+		}
+
 		if (!opts.skipBrowser) {
 			const shots = await step('browser: editor', async () => {
 				const { runBrowserTests } = require('./browser-tests');

@@ -15,6 +15,11 @@ interface WorkflowJson {
 /** Trigger nodes only start a run; n8n's manual trigger emits one empty item, which is what we feed. */
 const isTrigger = (node: INode) => /trigger$/i.test(node.type);
 
+/** What n8n's Chat Trigger emits for a message typed into its chat. */
+export const SAMPLE_CHAT_MESSAGE = { sessionId: 'demo-conversation', action: 'sendMessage', chatInput: 'What were the main findings in Q3?' };
+
+const triggerOutput = (trigger: INode) => (/chatTrigger$/i.test(trigger.type) ? [SAMPLE_CHAT_MESSAGE] : [{}]);
+
 export interface WorkflowFileOptions {
 	credentials: LlamaCloudCredentialData;
 	/** Replaces the `indexIds` of every LlamaCloud node (to point an example at your own indexes). */
@@ -23,7 +28,8 @@ export interface WorkflowFileOptions {
 
 /**
  * Runs an importable n8n workflow file (such as `examples/*.json`) through n8n-core's engine.
- * Its trigger is replaced by what the trigger emits: one empty item into the node it feeds.
+ * Its trigger is replaced by what the trigger emits: one empty item (a chat message for a Chat
+ * Trigger) into the node it feeds.
  */
 export async function runWorkflowFile(path: string, options: WorkflowFileOptions): Promise<RunResult & { name: string; nodeNames: string[] }> {
 	const json = JSON.parse(readFileSync(path, 'utf8')) as WorkflowJson;
@@ -52,6 +58,6 @@ export async function runWorkflowFile(path: string, options: WorkflowFileOptions
 		nodeTypes,
 		settings: { executionOrder: 'v1' },
 	});
-	const result = await executeWorkflow(workflow, startNodeName, [{}], options.credentials);
+	const result = await executeWorkflow(workflow, startNodeName, triggerOutput(trigger), options.credentials);
 	return { ...result, name: json.name, nodeNames: nodes.map((node) => node.name) };
 }
