@@ -601,6 +601,51 @@ async function loadCost(): Promise<void> {
 	notes.push(`Package: largest files ${biggest.map((f) => `${f.path} (${fmt(f.size / 1024, 1)} kB)`).join(', ')}.`);
 }
 
+interface ChatStreamResult {
+	turns: number;
+	deltas: number;
+	medianDeltaLatencyMs: number;
+	p95DeltaLatencyMs: number;
+	medianWrittenSpanMs: number;
+	medianReceivedSpanMs: number;
+	ratio: number;
+	n8nVersion?: string;
+}
+
+/**
+ * Row 5: streaming into n8n's chat through a real n8n (scripts/e2e/chat-tests.js --bench, its own
+ * process with its own sandbox): how long after the sandbox writes a text delta the chat client
+ * reads it from n8n's response, and the first-to-last delta span as received vs as written.
+ * Needs the n8n runtime that `npm run test:e2e` provisions; without it the row says so.
+ */
+async function chatStreaming(): Promise<void> {
+	const status = await run('bash', [join(REPO, 'scripts', 'n8n-runtime.sh'), 'status'], { cwd: REPO, timeoutMs: 30_000 });
+	if (status.code !== 0) {
+		rows.push({ metric: '5. Chat streaming through real n8n', measured: 'not run', baseline: '', ratio: '', target: '', verdict: 'info' });
+		notes.push('Chat streaming: the n8n runtime is not provisioned (npm run test:e2e or bash scripts/n8n-runtime.sh provisions it).');
+		return;
+	}
+	const child = await run(process.execPath, [join(REPO, 'scripts', 'e2e', 'chat-tests.js'), '--bench'], { cwd: REPO, timeoutMs: 240_000 });
+	const r = parseChildResult<ChatStreamResult>(child, 'chat streaming benchmark');
+	rows.push({
+		metric: `5. Chat streaming through real n8n ${r.n8nVersion ?? ''} (Chat Trigger → Ask → production chat URL): first→last text delta as the chat client received it`,
+		measured: `${fmt(r.medianReceivedSpanMs, 0)} ms`,
+		baseline: `${fmt(r.medianWrittenSpanMs, 0)} ms: the same deltas as the sandbox wrote them (20 ms apart)`,
+		ratio: `${fmt(r.ratio, 3)}×`,
+		target: '≈ 1×',
+		verdict: 'info',
+	});
+	rows.push({
+		metric: '5b. …each delta, sandbox write → chat client receive (median / p95)',
+		measured: `${fmt(r.medianDeltaLatencyMs, 1)} ms / ${fmt(r.p95DeltaLatencyMs, 1)} ms`,
+		baseline: '—',
+		ratio: '—',
+		target: '—',
+		verdict: 'info',
+	});
+	notes.push(`Chat streaming: ${r.deltas} deltas over ${r.turns} turns after a warm-up turn, median of turns.`);
+}
+
 /** Runs this script in a child under `node --cpu-prof` and summarises the profile it leaves. */
 async function profiledChild<T>(
 	dir: string,
@@ -761,6 +806,12 @@ async function report(): Promise<void> {
 	} catch (error) {
 		errorRow('4. Load cost', error);
 	}
+	step('5. chat streaming through real n8n (child process)');
+	try {
+		await chatStreaming();
+	} catch (error) {
+		errorRow('5. Chat streaming', error);
+	}
 	const always = flag('profile');
 	if (!flag('no-profile') && (always || !perItemPassed || !streamPassed)) {
 		const dir = mkdtempSync(join(tmpdir(), 'llamacloud-bench-prof-'));
@@ -789,9 +840,9 @@ async function report(): Promise<void> {
 async function main(): Promise<void> {
 	// Every path is bounded: a stuck benchmark is stopped rather than left running.
 	const watchdog = setTimeout(() => {
-		console.error('[bench] watchdog: gave up after 290 s');
+		console.error('[bench] watchdog: gave up after 560 s');
 		process.exit(1);
-	}, 290_000);
+	}, 560_000);
 	watchdog.unref();
 	const mode = option('mode') ?? 'report';
 	if (mode === 'stream') await streamMode();

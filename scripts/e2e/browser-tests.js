@@ -49,46 +49,24 @@ function optionName(nodeType, param, value) {
 
 async function runBrowserTests(ctx) {
 	const { n8n, sandbox, check, log, artifactsDir, owner, workflows, repo, nodeTypes } = ctx;
-	const { chromium } = loadPlaywright(repo);
-	await ensureChromium({ log });
-	const shots = path.join(artifactsDir, 'screenshots');
-	fs.mkdirSync(shots, { recursive: true });
-	const shot = async (page, name) => {
-		const file = path.join(shots, `${name}.png`);
-		await page.screenshot({ path: file });
-		return file;
-	};
 	const target = pickWorkflow(workflows);
 	if (!check(target, 'browser: a workflow to open', 'no runnable workflow was imported')) return {};
 	const lcNode = target.wf.nodes.find((n) => n.type === W.NODE_TYPE && Array.isArray(n.parameters?.indexIds)) || target.wf.nodes.find((n) => n.type === W.NODE_TYPE);
 	log(`  workflow "${target.wf.name}" (${target.file}), node "${lcNode.name}"`);
 	const nodeType = (nodeTypes || []).find((t) => t.name === W.NODE_TYPE);
 
-	const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+	const { browser, shot } = await launchBrowser({ repo, log, artifactsDir });
 	const result = { screenshots: {} };
 	const consoleErrors = [];
 	try {
-		const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
-		context.setDefaultTimeout(30_000);
-		context.setDefaultNavigationTimeout(60_000);
-		// Only n8n itself: anything else (fonts, telemetry) is refused before it leaves the browser.
-		const origin = new URL(n8n.url).origin;
-		await context.route('**/*', (route) => {
-			const u = route.request().url();
-			if (u.startsWith(origin) || u.startsWith('data:') || u.startsWith('blob:')) return route.continue();
-			return route.abort('blockedbyclient');
-		});
+		const context = await n8nContext(browser, n8n);
 		const page = await context.newPage();
 		page.on('console', (m) => {
 			if (m.type() === 'error') consoleErrors.push(m.text());
 		});
 
 		// 1. sign in through the form
-		await page.goto(`${n8n.url}/signin`);
-		await page.fill('#emailOrLdapLoginId', owner.email);
-		await page.fill('#password', owner.password);
-		await page.click('[data-test-id="form-submit-button"]');
-		await page.waitForURL((u) => !u.pathname.startsWith('/signin'), { timeout: 30_000 });
+		await signIn(page, n8n, owner);
 		check(true, 'browser: signed in through the form');
 
 		// 2. open the workflow
@@ -189,17 +167,60 @@ async function runBrowserTests(ctx) {
 		result.consoleErrors = consoleErrors;
 		await context.close();
 	} catch (e) {
-		try {
-			const pages = browser.contexts().flatMap((c) => c.pages());
-			if (pages[0]) result.screenshots.failure = await shot(pages[0], '99-failure');
-		} catch {
-			/* ignore */
-		}
+		result.screenshots.failure = await failureShot(browser, shot, '99-failure');
 		throw e;
 	} finally {
 		await browser.close().catch(() => {});
 	}
 	return result;
+}
+
+/** Debian's Chromium under playwright-core, and `shot(page, name)` saving artifacts/…/screenshots/<name>.png. */
+async function launchBrowser({ repo, log, artifactsDir }) {
+	const { chromium } = loadPlaywright(repo);
+	await ensureChromium({ log });
+	const shots = path.join(artifactsDir, 'screenshots');
+	fs.mkdirSync(shots, { recursive: true });
+	const shot = async (page, name) => {
+		const file = path.join(shots, `${name}.png`);
+		await page.screenshot({ path: file });
+		return file;
+	};
+	const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+	return { browser, shot };
+}
+
+/** A browser context for n8n: only n8n itself is reachable (fonts, telemetry are refused in the browser). */
+async function n8nContext(browser, n8n) {
+	const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+	context.setDefaultTimeout(30_000);
+	context.setDefaultNavigationTimeout(60_000);
+	const origin = new URL(n8n.url).origin;
+	await context.route('**/*', (route) => {
+		const u = route.request().url();
+		if (u.startsWith(origin) || u.startsWith('data:') || u.startsWith('blob:')) return route.continue();
+		return route.abort('blockedbyclient');
+	});
+	return context;
+}
+
+/** Signs in through n8n's form. */
+async function signIn(page, n8n, owner) {
+	await page.goto(`${n8n.url}/signin`);
+	await page.fill('#emailOrLdapLoginId', owner.email);
+	await page.fill('#password', owner.password);
+	await page.click('[data-test-id="form-submit-button"]');
+	await page.waitForURL((u) => !u.pathname.startsWith('/signin'), { timeout: 30_000 });
+}
+
+/** A screenshot of the first open page after a failure, if there is one. */
+async function failureShot(browser, shot, name) {
+	try {
+		const pages = browser.contexts().flatMap((c) => c.pages());
+		return pages[0] ? await shot(pages[0], name) : undefined;
+	} catch {
+		return undefined;
+	}
 }
 
 async function sandboxIndexNames(sandbox) {
@@ -213,4 +234,4 @@ async function sandboxIndexNames(sandbox) {
 	return defaults.map((i) => i.name);
 }
 
-module.exports = { runBrowserTests, CHROMIUM, CHROMIUM_ARGS };
+module.exports = { runBrowserTests, CHROMIUM, CHROMIUM_ARGS, launchBrowser, n8nContext, signIn, failureShot };

@@ -6,8 +6,9 @@
 // they arrive. Checks streaming against the sandbox's own write times, conversations across an n8n
 // restart, a deleted session, and the last-node answer.
 //
-// Standalone (for development): node scripts/e2e/chat-tests.js — runtime, package, sandbox and n8n
-// are set up as in run.js, then only these checks run.
+// Standalone: node scripts/e2e/chat-tests.js [--browser] — runtime, package, sandbox and n8n are set
+// up as in run.js, then only these checks run (and the editor chat with --browser).
+// node scripts/e2e/chat-tests.js --bench — only the streaming latency, one JSON line for npm run bench.
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -221,16 +222,61 @@ async function runChatTests(ctx) {
 	return { streamingWorkflowId: streamingId, lastNodeWorkflowId: lastNodeId, chatUrl: chatUrl(), latency: lat };
 }
 
-module.exports = { runChatTests, postChat, publish, chatWorkflow, waitForChat, storedAnswer, EXAMPLE, ASK_NODE, DELTA_DELAY_MS };
+
+/**
+ * Streaming latency through real n8n, for `npm run bench` (row 5): per text delta, when the sandbox
+ * wrote it and when the chat client got it out of n8n, over `turns` turns (after one warm-up turn).
+ */
+async function measureStreaming(ctx, { turns = 6 } = {}) {
+	const { n8n, sandbox, rest } = ctx;
+	sandbox.setStreamBehaviour({ deltaDelayMs: 20 });
+	const { wf, webhookId } = chatWorkflow(ctx.examplesDir, sandbox, { id: 'e2eChatBench0001', responseMode: 'streaming' });
+	await publish(rest, wf);
+	const url = `${n8n.url}/webhook/${webhookId}/chat`;
+	await waitForChat(url);
+	const latencies = [];
+	const written = [];
+	const received = [];
+	for (let t = 0; t <= turns; t++) {
+		const before = sandbox.turnTimings.length;
+		const r = await postChat(url, { action: 'sendMessage', sessionId: `bench-${crypto.randomUUID()}`, chatInput: 'What grew in Q3?' });
+		const timing = sandbox.turnTimings[before];
+		const items = r.chunks.filter((c) => c.type === 'item' && c.metadata?.nodeName === ASK_NODE);
+		if (r.status !== 200 || !timing || items.length < timing.deltas.length) throw new Error(`turn ${t}: HTTP ${r.status}, ${items.length} item chunks`);
+		if (t === 0) continue; // warm-up: first execution of the workflow in this process
+		timing.deltas.forEach((d, i) => {
+			if (items[i].content !== d.content) throw new Error(`turn ${t}: chunk ${i} is not delta ${i}`);
+			latencies.push(items[i].receivedAt - d.writtenAt);
+		});
+		const last = timing.deltas.length - 1;
+		written.push(timing.deltas[last].writtenAt - timing.deltas[0].writtenAt);
+		received.push(items[last].receivedAt - timing.deltas[0].writtenAt);
+	}
+	sandbox.setStreamBehaviour({});
+	const sorted = [...latencies].sort((a, b) => a - b);
+	return {
+		turns,
+		deltas: latencies.length,
+		medianDeltaLatencyMs: median(latencies),
+		p95DeltaLatencyMs: sorted[Math.floor(0.95 * (sorted.length - 1))],
+		medianWrittenSpanMs: median(written),
+		medianReceivedSpanMs: median(received),
+		ratio: median(received) / median(written),
+		n8nVersion: ctx.n8nVersion,
+	};
+}
+
+module.exports = { runChatTests, measureStreaming, postChat, publish, chatWorkflow, waitForChat, storedAnswer, EXAMPLE, ASK_NODE, DELTA_DELAY_MS };
 
 if (require.main === module) {
-	// Development entry: the same set-up as run.js, only the chat checks.
+	// The same set-up as run.js (runtime, package, sandbox, credential, n8n start, owner), then only these checks.
 	(async () => {
 		const { REPO, ensureRuntime, installPackage, N8nInstance, makeTempDir } = require('./lib/n8n');
 		const { installExitHooks, killAllSync } = require('./lib/proc');
 		const { credentialFile } = require('./cli-tests');
-		const { setupAndLogin } = require('./rest-tests');
-		const artifactsDir = path.join(REPO, 'artifacts', 'e2e-chat');
+		const { setupAndLogin, OWNER } = require('./rest-tests');
+		const bench = process.argv.includes('--bench');
+		const artifactsDir = path.join(REPO, 'artifacts', bench ? 'bench-chat' : 'e2e-chat');
 		fs.mkdirSync(artifactsDir, { recursive: true });
 		const workDir = makeTempDir('n8n-llamacloud-chat-');
 		const userFolder = path.join(workDir, 'user');
@@ -244,6 +290,14 @@ if (require.main === module) {
 			fs.rmSync(workDir, { recursive: true, force: true });
 		};
 		installExitHooks(cleanup);
+		// Ends before `npm run bench` would kill it (240 s), so that n8n is always stopped by us.
+		const limitMs = bench ? 200_000 : 600_000;
+		const watchdog = setTimeout(async () => {
+			console.error(`[chat-tests] gave up after ${limitMs / 1000} s`);
+			await cleanup().catch(() => {});
+			process.exit(1);
+		}, limitMs);
+		watchdog.unref();
 		const failed = [];
 		const check = (ok, name, detail) => {
 			console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${name}${ok || !detail ? '' : `: ${String(detail).slice(0, 800)}`}`);
@@ -259,18 +313,23 @@ if (require.main === module) {
 			if (r.code !== 0) throw new Error(`import:credentials: ${r.stderr.slice(-500)}`);
 			await n8n.start();
 			const rest = await setupAndLogin(n8n);
-			const out = await runChatTests({ n8n, sandbox, check, log: console.log, rest, examplesDir: path.join(REPO, 'examples'), repo: REPO });
-			if (process.argv.includes('--browser')) {
-				const { runBrowserChatTests } = require('./browser-chat-tests');
-				const { OWNER } = require('./rest-tests');
-				await runBrowserChatTests({ n8n, sandbox, check, log: console.log, artifactsDir, owner: OWNER, repo: REPO, workflowId: out.streamingWorkflowId });
+			const ctx = { n8n, sandbox, check, log: console.log, rest, examplesDir: path.join(REPO, 'examples'), repo: REPO, n8nVersion: runtime.N8N_RUNTIME_N8N_VERSION };
+			if (bench) {
+				console.log(`BENCH_RESULT ${JSON.stringify(await measureStreaming(ctx))}`);
+			} else {
+				const out = await runChatTests(ctx);
+				if (process.argv.includes('--browser')) {
+					const { runBrowserChatTests } = require('./browser-chat-tests');
+					await runBrowserChatTests({ ...ctx, artifactsDir, owner: OWNER, workflowId: out.streamingWorkflowId });
+				}
 			}
 		} catch (e) {
 			check(false, 'chat tests ran', e.stack || e.message);
 		} finally {
+			clearTimeout(watchdog);
 			await cleanup();
 		}
-		console.log(`\nchat e2e: ${failed.length ? `${failed.length} failed` : 'all passed'}`);
+		if (!bench) console.log(`\nchat e2e: ${failed.length ? `${failed.length} failed` : 'all passed'}`);
 		process.exit(failed.length ? 1 : 0);
 	})();
 }

@@ -220,6 +220,16 @@ async function main() {
 			}
 		}
 
+		if (!opts.skipBrowser && chat?.streamingWorkflowId) {
+			const chatShots = await step('browser: editor chat', () =>
+				require('./browser-chat-tests').runBrowserChatTests({ n8n, sandbox, check, log, artifactsDir, owner: require('./rest-tests').OWNER, repo: REPO, workflowId: chat.streamingWorkflowId }),
+			);
+			if (opts.updateDocs && chatShots?.screenshots?.chat) {
+				fs.copyFileSync(chatShots.screenshots.chat, path.join(REPO, 'docs', 'chat.png'));
+				log('  docs/chat.png updated');
+			}
+		}
+
 		await step('stop n8n', async () => {
 			if (n8n) {
 				outputs.push(n8n.child?.output || '');
