@@ -9,7 +9,7 @@ import { conversationMemory } from '../../../nodes/LlamaCloudChat/helpers/conver
 import { runWorkflow, type RunOptions, type RunResult } from '../../harness/run-workflow';
 import { useSandbox } from '../../harness/support';
 import type { Sandbox } from '../../sandbox';
-import { createSessionDirectly, credentialsFor, errorOf, requestLines, streamRequests } from './support';
+import { createSessionDirectly, credentialsFor, errorOf, requestLines, STREAM_PATH, streamRequests } from './support';
 
 let sandbox: Sandbox;
 
@@ -165,6 +165,17 @@ describe('Message → Ask in a conversation', () => {
 		expect(sandbox.stats.turnsCompleted).toBe(2);
 		// ... and the next message continues the new session.
 		expect(conversationOf(await say('conv-deleted', 'Thanks'))).toMatchObject({ session_id: conversationOf(again).session_id, turn: 2 });
+	});
+
+	it('any other failure fails the message and keeps the conversation: no new session, the next message continues', async () => {
+		const say = conversationRunner();
+		const first = conversationOf(await say('conv-failure', 'What grew in Q3?'));
+		sandbox.injectFault({ method: 'POST', path: STREAM_PATH, action: { type: 'status', status: 400, body: { detail: 'Bad prompt' } } });
+		const failed = await say('conv-failure', 'And the risks?');
+		expect(errorOf(failed).message).toBe('LlamaCloud error 400: Bad prompt');
+		const next = await say('conv-failure', 'And the risks, again?');
+		expect(conversationOf(next)).toEqual({ id: 'conv-failure', session_id: first.session_id, turn: 2, new_session: false });
+		expect(sandbox.stats.sessionsCreated).toBe(1);
 	});
 
 	it('changing the Indexes starts a new session (a session keeps the index set of its first message)', async () => {

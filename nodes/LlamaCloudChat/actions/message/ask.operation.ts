@@ -140,9 +140,9 @@ function copySharedAccess(session: IDataObject, json: IDataObject): void {
 	if (typeof session.shared_access === 'string') json.shared_access = session.shared_access;
 }
 
-/** LlamaCloud no longer has the session (deleted, or expired): answered 404 before taking the message. */
+/** LlamaCloud no longer has the session (deleted, or expired): it turned the message away with a 404. */
 function sessionGone(error: unknown): boolean {
-	return error instanceof NodeApiError && String(error.httpCode) === '404';
+	return error instanceof NodeApiError && String(error.httpCode) === '404' && error.context.delivery === 'rejected';
 }
 
 interface ConversationTurn {
