@@ -185,10 +185,21 @@ async function runCliTests(ctx) {
 
 		const runError = run?.data?.resultData?.error;
 		const why = runError ? `${runError.node?.name ? `"${runError.node.name}": ` : ''}${runError.message}` : all.slice(-1500);
-		if (!check(r.code === 0 && run, `${label}: execute exits 0 with run data`, `exit ${r.code}; ${why}`)) continue;
+		// Seen in n8n 1.123.81 on Node 22 (about 1 `execute` in 10): the process dies with SIGSEGV at
+		// shutdown, after printing the complete, finished run. That run is still checked as printed, and
+		// the crash is reported (never retried: a retry would send the workflow's turns twice).
+		const crashedAfterRun = r.code === null && r.signal === 'SIGSEGV' && run?.finished === true && !runError;
+		if (crashedAfterRun) {
+			log(`  NOTE ${label}: n8n exited with SIGSEGV after printing the complete, finished run (a crash in n8n's shutdown)`);
+			ctx.crashes?.push(label);
+		}
+		if (!check((r.code === 0 || crashedAfterRun) && run, `${label}: execute exits 0 with run data`, `exit ${r.code}${r.signal ? ` ${r.signal}` : ''}; ${why}`)) continue;
 		const rd = run.data.resultData;
 		check(!rd.error, `${label}: no workflow error`, rd.error?.message);
-		if (run.status) check(run.status === 'success', `${label}: status success`, run.status);
+		// n8n 1.x's `execute` prints the run before its final status is set: "running" with finished: true
+		// (finished is only true for a run that completed without error).
+		const status = run.status === 'running' && run.finished === true ? 'success' : run.status;
+		if (status) check(status === 'success', `${label}: status success`, `${run.status} (finished: ${run.finished})`);
 		const lcNodes = w.wf.nodes.filter((nd) => nd.type === W.NODE_TYPE);
 		check(lcNodes.length > 0, `${label}: uses the LlamaCloud Chat node`, 'no node of that type');
 		let answers = 0;

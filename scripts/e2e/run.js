@@ -3,22 +3,32 @@
 /*
  * End-to-end test of the package in a real n8n (npm run test:e2e).
  *
- *   node scripts/e2e/run.js [--skip-browser] [--skip-rest] [--keep] [--update-docs]
+ *   node scripts/e2e/run.js --queue [...]     the queue-mode run instead (scripts/e2e/queue.js --help)
+ *   node scripts/e2e/run.js [--skip-browser] [--skip-rest] [--keep] [--update-docs] [--n8n-versions LIST]
  *                           [--package-dir DIR] [--examples DIR] [--sandbox FILE] [--timeout-min N]
  *
  * Needs: `npm run build` (dist/) and `npx tsc -p tsconfig.dev.json` (dist-test/, the sandbox).
- * Steps: n8n runtime (scripts/n8n-runtime.sh, cached) -> package (npm pack into a throw-away user
- * folder) -> sandbox -> CLI (import + `n8n execute` of examples/*.json and scripts/e2e/workflows/*.json)
- * -> `n8n start` + REST credential test -> editor in Chromium -> secret scan.
- * Logs and screenshots: artifacts/e2e/. Exits non-zero on any failed check.
+ * Steps: n8n runtimes (scripts/n8n-runtime.sh, cached per version) -> package (npm pack into a throw-away
+ * user folder) -> sandbox -> CLI (import + `n8n execute` of examples/*.json and scripts/e2e/workflows/*.json)
+ * -> `n8n start` + REST credential test -> editor in Chromium -> the CLI part again in every other n8n
+ * version of the matrix -> secret scan. Logs and screenshots: artifacts/e2e/. Exits non-zero on any failed check.
  */
 const fs = require('node:fs');
 const path = require('node:path');
-const { REPO, ensureRuntime, installPackage, N8nInstance, makeTempDir } = require('./lib/n8n');
+const { REPO, DEFAULT_N8N_VERSION, ensureRuntime, installPackage, N8nInstance, makeTempDir } = require('./lib/n8n');
+
+/**
+ * The version matrix: the oldest n8n this package runs in (the first release on the registry whose
+ * n8n-workflow exports NodeConnectionTypes, which every node of the package reads at load), the newest 1.x,
+ * and the 2.x the rest of the project is built and tested against. `--n8n-versions` / E2E_N8N_VERSIONS
+ * (comma-separated) narrow or change it; CI runs 1.123.81 and 2.41.1.
+ */
+const N8N_VERSIONS = ['1.85.3', '1.123.81', DEFAULT_N8N_VERSION];
 const { installExitHooks, killAllSync } = require('./lib/proc');
+const { createReport } = require('./lib/report');
 
 function parseArgs(argv) {
-	const o = { skipBrowser: false, skipRest: false, keep: false, updateDocs: false, timeoutMin: 15 };
+	const o = { skipBrowser: false, skipRest: false, keep: false, updateDocs: false, timeoutMin: 15, versions: undefined };
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
 		const next = () => {
@@ -33,12 +43,24 @@ function parseArgs(argv) {
 		else if (a === '--examples') o.examplesDir = path.resolve(next());
 		else if (a === '--sandbox') o.sandbox = path.resolve(next());
 		else if (a === '--timeout-min') o.timeoutMin = Number(next());
+		else if (a === '--n8n-versions') o.versions = next();
 		else if (a === '-h' || a === '--help') {
-			console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(3, 13).join('\n').replace(/^ \* ?/gm, ''));
+			console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(3, 14).join('\n').replace(/^ \* ?/gm, ''));
 			process.exit(0);
 		} else throw new Error(`unknown argument ${a}`);
 	}
 	if (process.env.E2E_SKIP_BROWSER === '1') o.skipBrowser = true;
+	const list = o.versions ?? process.env.E2E_N8N_VERSIONS;
+	o.versions = list ? list.split(',').map((v) => v.trim()).filter(Boolean) : N8N_VERSIONS;
+	const bad = o.versions.filter((v) => !/^\d+\.\d+\.\d+$/.test(v));
+	if (bad.length || !o.versions.length) throw new Error(`--n8n-versions: expected x.y.z[,x.y.z...], got ${bad.join(',') || 'nothing'}`);
+	// The full run (CLI, REST, editor) is in the default version; the others run the CLI part.
+	o.primary = o.versions.includes(DEFAULT_N8N_VERSION) ? DEFAULT_N8N_VERSION : undefined;
+	o.cliOnly = o.versions.filter((v) => v !== o.primary);
+	if (!o.primary) {
+		o.skipRest = true;
+		o.skipBrowser = true;
+	}
 	return o;
 }
 
@@ -83,43 +105,37 @@ async function main() {
 	fs.mkdirSync(userFolder);
 
 	const log = (m) => console.log(m);
-	const results = [];
-	const check = (ok, name, detail) => {
-		results.push({ ok: !!ok, name, detail: ok ? undefined : detail });
-		if (!ok) console.log(`  FAIL ${name}${detail ? `: ${String(detail).slice(0, 1200)}` : ''}`);
-		return !!ok;
-	};
-	const timings = [];
-	let aborted = false;
-	const step = async (name, fn, { critical = false } = {}) => {
-		if (aborted) {
-			timings.push({ name, ms: 0, status: 'not run' });
-			return undefined;
-		}
-		console.log(`\n== ${name}`);
-		const s = Date.now();
-		try {
-			const v = await fn();
-			timings.push({ name, ms: Date.now() - s, status: 'ok' });
-			return v;
-		} catch (e) {
-			timings.push({ name, ms: Date.now() - s, status: 'error' });
-			check(false, `${name}`, e.stack || e.message);
-			if (critical) aborted = true;
-			return undefined;
-		}
-	};
+	const { results, check, step, summary, abort } = createReport({ log });
 
 	let sandbox;
 	let n8n;
+	const extraInstances = [];
+	const matrix = []; // { version, node, passed, failed, ms }
+	/** Run fn with check() names prefixed by the n8n version, and record the version's tally. */
+	const inVersion = async (version, fn) => {
+		const first = results.length;
+		const s = Date.now();
+		const row = { version, node: '?', passed: 0, failed: 0, ms: 0, crashes: [] };
+		matrix.push(row);
+		const vcheck = (ok, name, detail) => check(ok, `[n8n ${version}] ${name}`, detail);
+		try {
+			await fn(vcheck, row);
+		} catch (e) {
+			vcheck(false, 'run', e.stack || e.message);
+		}
+		row.ms = Date.now() - s;
+		row.passed = results.slice(first).filter((r) => r.ok).length;
+		row.failed = results.slice(first).filter((r) => !r.ok).length;
+	};
 	const cleanup = async () => {
 		if (n8n) await n8n.stop().catch(() => {});
+		for (const other of extraInstances) await other.stop().catch(() => {});
 		if (sandbox) await sandbox.close().catch(() => {});
 		killAllSync();
 		if (!opts.keep) fs.rmSync(workDir, { recursive: true, force: true });
 	};
 	installExitHooks(async () => {
-		aborted = true; // no further steps while we shut down
+		abort(); // no further steps while we shut down
 		await cleanup();
 	});
 	const watchdog = setTimeout(async () => {
@@ -134,8 +150,21 @@ async function main() {
 	let cli = { workflows: [] };
 	let rest;
 	try {
-		runtime = await step('n8n runtime', () => ensureRuntime(), { critical: true });
-		if (runtime) log(`  n8n ${runtime.N8N_RUNTIME_N8N_VERSION} on Node.js ${runtime.N8N_RUNTIME_NODE_VERSION} (${runtime.N8N_RUNTIME_DIR})`);
+		const runtimes = await step(
+			'n8n runtimes',
+			async () => {
+				const got = {};
+				for (const v of [opts.primary, ...opts.cliOnly].filter(Boolean)) {
+					got[v] = await ensureRuntime({ version: v });
+					log(`  n8n ${got[v].N8N_RUNTIME_N8N_VERSION} on Node.js ${got[v].N8N_RUNTIME_NODE_VERSION} (${got[v].N8N_RUNTIME_DIR})`);
+				}
+				return got;
+			},
+			{ critical: true },
+		);
+		// Without the default version in the matrix, the first one listed takes the CLI part below.
+		const primaryVersion = opts.primary || opts.cliOnly.shift();
+		runtime = runtimes?.[primaryVersion];
 
 		await step(
 			'package',
@@ -163,19 +192,26 @@ async function main() {
 
 		if (runtime && sandbox) n8n = new N8nInstance({ runtime, userFolder, artifactsDir, name: 'n8n' });
 
+		const cliContext = (instance, checkFn, row) => ({
+			n8n: instance,
+			crashes: row.crashes,
+			sandbox,
+			workDir,
+			log,
+			check: checkFn,
+			repo: REPO,
+			examplesDir: opts.examplesDir || path.join(REPO, 'examples'),
+			fixturesDir: path.join(__dirname, 'workflows'),
+		});
 		cli =
-			(await step('CLI: import + execute', async () => {
+			(await step(`CLI: import + execute (n8n ${runtime?.N8N_RUNTIME_N8N_VERSION})`, async () => {
 				const { runCliTests } = require('./cli-tests');
-				return runCliTests({
-					n8n,
-					sandbox,
-					workDir,
-					log,
-					check,
-					repo: REPO,
-					examplesDir: opts.examplesDir || path.join(REPO, 'examples'),
-					fixturesDir: path.join(__dirname, 'workflows'),
+				let got;
+				await inVersion(runtime.N8N_RUNTIME_N8N_VERSION, async (vcheck, row) => {
+					row.node = runtime.N8N_RUNTIME_NODE_VERSION;
+					got = await runCliTests(cliContext(n8n, vcheck, row));
 				});
+				return got;
 			})) || { workflows: [] };
 		outputs.push(...(cli.outputs || []));
 
@@ -237,6 +273,26 @@ async function main() {
 			}
 		});
 
+		// The same CLI part in every other version of the matrix, each with its own runtime and user folder.
+		for (const version of opts.cliOnly) {
+			await step(`CLI: import + execute (n8n ${version})`, async () => {
+				const rt = runtimes[version];
+				const uf = path.join(workDir, `user-${version}`);
+				fs.mkdirSync(uf);
+				await inVersion(version, async (vcheck, row) => {
+					row.node = rt.N8N_RUNTIME_NODE_VERSION;
+					const p = await installPackage({ packageDir: opts.packageDir || REPO, userFolder: uf, workDir: path.join(workDir, `pack-${version}`), logFile: path.join(artifactsDir, 'npm-pack.log') });
+					const { missing, used } = await checkWorkflowExports(rt, p.dir);
+					if (!vcheck(missing.length === 0, `package: the n8n-workflow exports it uses exist (${used.length} used)`, `missing at runtime: ${missing.join(', ')}`)) return;
+					const inst = new N8nInstance({ runtime: rt, userFolder: uf, artifactsDir, name: `n8n-${version}` });
+					extraInstances.push(inst);
+					const { runCliTests } = require('./cli-tests');
+					const got = await runCliTests(cliContext(inst, vcheck, row));
+					outputs.push(...(got.outputs || []));
+				});
+			});
+		}
+
 		// Secrets: nothing n8n printed or logged may contain an API key.
 		await step('secret scan', async () => {
 			const { WRONG_KEY } = require('./cli-tests');
@@ -257,21 +313,22 @@ async function main() {
 		await cleanup();
 	}
 
-	const passed = results.filter((r) => r.ok).length;
-	const failed = results.filter((r) => !r.ok);
-	console.log('\n== step timings');
-	for (const t of timings) console.log(`  ${t.name.padEnd(48)} ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${t.status}`);
-	console.log(`  ${'total'.padEnd(48)} ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s`);
-	if (failed.length) {
-		console.log('\n== failed checks');
-		for (const f of failed) console.log(`  - ${f.name}${f.detail ? `: ${String(f.detail).split('\n')[0].slice(0, 300)}` : ''}`);
-		console.log(`\n  logs: ${path.relative(REPO, artifactsDir)}/`);
-	}
-	console.log(`\ne2e: ${passed} passed, ${failed.length} failed`);
-	return failed.length === 0 ? 0 : 1;
+	return summary({
+		t0,
+		logsDir: path.relative(REPO, artifactsDir),
+		between: () => {
+			if (!matrix.length) return;
+			console.log(`\n== n8n version matrix (CLI part), ${new Date().toISOString().slice(0, 10)}`);
+			for (const m of matrix) {
+				console.log(`  n8n ${m.version.padEnd(10)} Node.js ${m.node.padEnd(9)} ${m.failed ? 'FAIL' : 'ok  '} ${String(m.passed).padStart(4)} checks passed, ${m.failed} failed  ${(m.ms / 1000).toFixed(1).padStart(6)} s${m.crashes.length ? `; n8n crashed (SIGSEGV) at exit after a complete run: ${m.crashes.length}x` : ''}`);
+			}
+		},
+	});
 }
 
-main().then(
+// `npm run test:e2e -- --queue`: the queue-mode run (scripts/e2e/queue.js) instead.
+const entry = process.argv.includes('--queue') ? require('./queue').main : main;
+entry().then(
 	(code) => process.exit(code),
 	(err) => {
 		console.error(`[e2e] FAIL: ${err.stack || err.message}`);

@@ -1,6 +1,6 @@
 'use strict';
 // A throw-away n8n instance (its own user folder, database, encryption key and ports) running on the
-// cached Node.js 24 runtime from scripts/n8n-runtime.sh, with this repo's package installed the way
+// cached runtime from scripts/n8n-runtime.sh (one folder per n8n version, each with its own Node.js), with this repo's package installed the way
 // n8n installs community packages.
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -23,14 +23,23 @@ function cleanEnv(extra = {}) {
 	return { ...env, ...extra };
 }
 
-/** Provision (or reuse) the runtime; returns { N8N_NODE, N8N_BIN, ... }. */
-async function ensureRuntime({ timeoutMs = 30 * 60_000 } = {}) {
+/** The n8n version `npm run test:e2e` / `npm run dev` use unless told otherwise. */
+const DEFAULT_N8N_VERSION = '2.41.1';
+
+/**
+ * Provision (or reuse) the runtime of one n8n version (default: N8N_RUNTIME_N8N_VERSION or 2.41.1),
+ * each in its own cache folder; returns { N8N_NODE, N8N_BIN, N8N_RUNTIME_N8N_VERSION, ... }.
+ */
+async function ensureRuntime({ version, timeoutMs = 30 * 60_000 } = {}) {
 	const script = path.join(REPO, 'scripts', 'n8n-runtime.sh');
 	const res = await new Promise((resolve, reject) => {
 		const { spawn } = require('node:child_process');
 		// stderr (progress of a cold install) goes straight to the terminal.
 		// N8N_RUNTIME_* (e.g. N8N_RUNTIME_DIR) configure the runtime script itself: keep them.
 		const runtimeEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('N8N_RUNTIME_')));
+		if (version) runtimeEnv.N8N_RUNTIME_N8N_VERSION = version;
+		// A folder set for one version must not receive another one.
+		if (version && process.env.N8N_RUNTIME_DIR && version !== (process.env.N8N_RUNTIME_N8N_VERSION || DEFAULT_N8N_VERSION)) delete runtimeEnv.N8N_RUNTIME_DIR;
 		const child = spawn('bash', [script, 'env'], { stdio: ['ignore', 'pipe', 'inherit'], env: cleanEnv(runtimeEnv) });
 		let out = '';
 		child.stdout.on('data', (b) => (out += b));
@@ -128,6 +137,10 @@ class N8nInstance {
 		this.child = null;
 	}
 
+	major() {
+		return Number(String(this.runtime.N8N_RUNTIME_N8N_VERSION || DEFAULT_N8N_VERSION).split('.')[0]);
+	}
+
 	env(extra = {}) {
 		return cleanEnv({
 			N8N_USER_FOLDER: this.userFolder,
@@ -147,8 +160,9 @@ class N8nInstance {
 			N8N_VERIFIED_PACKAGES_ENABLED: 'false',
 			N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
 			N8N_REINSTALL_MISSING_PACKAGES: 'false',
-			// modules that only fetch catalogues from n8n's servers or need AI providers
-			N8N_DISABLED_MODULES: 'mcp-registry,instance-ai,workflow-builder,chat-hub,insights',
+			// modules that only fetch catalogues from n8n's servers or need AI providers (2.x names; n8n 1.x
+			// refuses to start on a module name it does not know)
+			...(this.major() >= 2 ? { N8N_DISABLED_MODULES: 'mcp-registry,instance-ai,workflow-builder,chat-hub,insights' } : {}),
 			N8N_PYTHON_ENABLED: 'false',
 			N8N_RUNNERS_MODE: 'internal',
 			N8N_RUNNERS_BROKER_LISTEN_ADDRESS: '127.0.0.1',
@@ -220,6 +234,38 @@ class N8nInstance {
 		throw new Error(`n8n did not become ready within ${timeoutMs / 1000} s (${lastErr}); log: ${this.logFile}`);
 	}
 
+	/** `n8n worker` (queue mode) with its own runner-broker port; resolves once it says it is ready. */
+	async startWorker({ concurrency = 10, timeoutMs = 240_000, env = {} } = {}) {
+		this.brokerPort = await freePort();
+		const started = Date.now();
+		this.child = startProcess(this.runtime.N8N_NODE, [this.runtime.N8N_BIN, 'worker', `--concurrency=${concurrency}`], {
+			env: this.env(env),
+			cwd: this.userFolder,
+			logFile: this.logFile,
+		});
+		while (Date.now() - started < timeoutMs) {
+			if (this.child.exitCode !== null || this.child.signalCode !== null) {
+				throw new Error(`n8n worker exited early (code ${this.child.exitCode}):\n${this.child.output.slice(-3000)}`);
+			}
+			if (this.child.output.includes('n8n worker is now ready')) return { ms: Date.now() - started, pid: this.child.pid };
+			await new Promise((r) => setTimeout(r, 200));
+		}
+		throw new Error(`n8n worker not ready within ${timeoutMs / 1000} s; log: ${this.logFile}`);
+	}
+
+	/** SIGKILL the process and its group (task runner included), as a crash would; resolves once it is gone. */
+	async kill() {
+		const child = this.child;
+		if (!child || child.exitCode !== null || child.signalCode !== null) return;
+		const gone = new Promise((r) => child.once('exit', r));
+		try {
+			process.kill(-child.pid, 'SIGKILL');
+		} catch {
+			child.kill('SIGKILL');
+		}
+		await gone;
+	}
+
 	async stop() {
 		if (this.child) await stop(this.child, 15_000);
 		this.child = null;
@@ -247,4 +293,4 @@ function makeTempDir(prefix) {
 	return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-module.exports = { REPO, PACKAGE_NAME, cleanEnv, ensureRuntime, freePort, installPackage, N8nInstance, makeTempDir };
+module.exports = { REPO, PACKAGE_NAME, DEFAULT_N8N_VERSION, cleanEnv, ensureRuntime, freePort, installPackage, N8nInstance, makeTempDir };
