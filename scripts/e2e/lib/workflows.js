@@ -5,6 +5,7 @@ const path = require('node:path');
 
 const NODE_TYPE = 'n8n-nodes-llamacloud-chat.llamaCloudChat';
 const CREDENTIAL_TYPE = 'llamaCloudApi';
+const WEBHOOK_TYPE = 'n8n-nodes-base.webhook';
 const CLI_START_TYPES = ['n8n-nodes-base.manualTrigger', '@n8n/n8n-nodes-langchain.manualChatTrigger', 'n8n-nodes-base.executeWorkflowTrigger'];
 
 function listWorkflowFiles(dir) {
@@ -59,6 +60,35 @@ function useManualTrigger(wf) {
 	trigger.type = 'n8n-nodes-base.manualTrigger';
 	trigger.typeVersion = 1;
 	trigger.parameters = {};
+	return original;
+}
+
+/**
+ * Make the workflow start at a production Webhook (POST /webhook/<path>, answering with the last node's
+ * items) in place of its trigger (same name and position), for queue-mode runs where only triggered
+ * executions go to workers. Returns the replaced trigger { name, type } (undefined when it already starts
+ * at a Webhook).
+ */
+function useWebhookTrigger(wf, webhookPath) {
+	const existing = wf.nodes.find((n) => n.type === WEBHOOK_TYPE);
+	if (existing) {
+		existing.parameters = { ...existing.parameters, path: webhookPath };
+		existing.webhookId = webhookPath;
+		return undefined;
+	}
+	const targets = new Set();
+	for (const outs of Object.values(wf.connections || {})) {
+		for (const list of Object.values(outs)) for (const conns of list || []) for (const c of conns || []) targets.add(c.node);
+	}
+	const trigger = wf.nodes.find((n) => /trigger$/i.test(n.type) && !targets.has(n.name));
+	if (!trigger) throw new Error(`${wf.name}: no trigger to replace with a Webhook`);
+	const original = { name: trigger.name, type: trigger.type };
+	Object.assign(trigger, {
+		type: WEBHOOK_TYPE,
+		typeVersion: 2,
+		webhookId: webhookPath,
+		parameters: { httpMethod: 'POST', path: webhookPath, responseMode: 'lastNode', responseData: 'allEntries', options: {} },
+	});
 	return original;
 }
 
@@ -126,6 +156,7 @@ module.exports = {
 	prepareWorkflow,
 	cliStartNode,
 	useManualTrigger,
+	useWebhookTrigger,
 	parseRunOutput,
 	outputItems,
 	inputItems,
