@@ -240,12 +240,14 @@ async function main() {
 				const template = `n8n_template_${DEFAULT_N8N_VERSION.replace(/\W/g, '_')}`;
 				let s = Date.now();
 				if (!(await pg.databaseExists(template))) {
-					await pg.query(`create database ${template}`);
-					const r = await main.cli(['list:workflow'], { env: { DB_POSTGRESDB_DATABASE: template }, timeoutMs: 300_000 });
-					if (r.code !== 0) {
-						await pg.query(`drop database ${template}`).catch(() => {});
-						throw new Error(`migrating ${template} failed: ${r.stderr.slice(-800)}`);
-					}
+					// Migrated under another name and renamed when complete: an interrupted run leaves no
+					// half-migrated template behind.
+					const partial = `${template}_partial`;
+					await pg.query(`drop database if exists ${partial}`);
+					await pg.query(`create database ${partial}`);
+					const r = await main.cli(['list:workflow'], { env: { DB_POSTGRESDB_DATABASE: partial }, timeoutMs: 300_000 });
+					if (r.code !== 0) throw new Error(`migrating ${partial} failed: ${r.stderr.slice(-800)}`);
+					await pg.query(`alter database ${partial} rename to ${template}`);
 					log(`  template database ${template} migrated in ${Date.now() - s} ms`);
 				}
 				s = Date.now();
