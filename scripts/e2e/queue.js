@@ -9,7 +9,7 @@
  * Postgres 15 + Redis (Debian packages; scripts/e2e/lib/services.js) -> one n8n `start` (main) and two
  * `n8n worker` processes sharing the encryption key, the database and the Bull queue -> webhook workflows
  * published with `n8n publish:workflow` -> production webhook calls -> proof from the workers' logs and
- * Postgres' execution records -> load (N concurrent one-shot Asks) with 2 workers and with 1 -> SIGKILL of
+ * Postgres' execution records -> conversations of the chat example across workers -> load (N concurrent one-shot Asks) with 2 workers and with 1 -> SIGKILL of
  * one worker in the middle of a load run -> secret scan -> everything stopped. Logs: artifacts/e2e-queue/.
  */
 const crypto = require('node:crypto');
@@ -26,6 +26,7 @@ const { CREDENTIAL, credentialFile, placeholderValues } = require('./cli-tests')
 const QUEUE_WORKFLOWS = path.join(__dirname, 'queue-workflows');
 const ASK_PATH = 'llc-queue-ask';
 const PIPELINE_PATH = 'llc-queue-pipeline';
+const CHAT_TRIGGER = '@n8n/n8n-nodes-langchain.chatTrigger';
 
 function parseArgs(argv) {
 	const o = { load: 200, latencyMs: 200, concurrency: 10, throughput: true, fault: true, keep: false, timeoutMin: 25 };
@@ -267,11 +268,22 @@ async function main() {
 					const id = `queueWf${String(n).padStart(9, '0')}`;
 					const wf = W.prepareWorkflow(f, { id, values, credential: CREDENTIAL });
 					const example = path.dirname(f).endsWith('examples');
-					const hookPath = example ? `llc-example-${path.basename(f, '.json')}` : undefined;
-					if (example) W.useWebhookTrigger(wf, hookPath);
-					const webhook = wf.nodes.find((nd) => nd.type === 'n8n-nodes-base.webhook');
+					const chatTrigger = wf.nodes.find((nd) => nd.type === CHAT_TRIGGER);
+					let hookPath;
+					if (chatTrigger) {
+						// A chat example keeps its Chat Trigger (public chat URL /webhook/<id>/chat), answering
+						// when the last node finishes.
+						chatTrigger.webhookId = crypto.randomUUID();
+						chatTrigger.parameters.options = { ...chatTrigger.parameters.options, responseMode: 'lastNode' };
+						hookPath = `${chatTrigger.webhookId}/chat`;
+					} else if (example) {
+						hookPath = `llc-example-${path.basename(f, '.json')}`;
+						W.useWebhookTrigger(wf, hookPath);
+					} else {
+						hookPath = wf.nodes.find((nd) => nd.type === 'n8n-nodes-base.webhook').parameters.path;
+					}
 					fs.writeFileSync(path.join(importDir, `${id}.json`), JSON.stringify(wf, null, 2));
-					wfs.push({ id, file: path.relative(REPO, f), path: webhook.parameters.path, example, name: wf.name });
+					wfs.push({ id, file: path.relative(REPO, f), path: hookPath, chat: !!chatTrigger, webhookId: chatTrigger?.webhookId, example, name: wf.name });
 				}
 				r = await main.cli(['import:workflow', '--separate', '--input', importDir], { timeoutMs: 240_000 });
 				if (r.code !== 0) throw new Error(`import:workflow: ${r.stderr.slice(-800)}`);
@@ -301,7 +313,7 @@ async function main() {
 				const deadline = Date.now() + 120_000;
 				let registered = [];
 				while (Date.now() < deadline) {
-					registered = (await pg.query('select "webhookPath" from webhook_entity', { db: database })).map(([p]) => p);
+					registered = (await pg.query('select "webhookPath", coalesce("webhookId", \'\') from webhook_entity', { db: database })).flatMap(([p, id]) => [p, `${id}/${p}`]);
 					if (published.every((w) => registered.includes(w.path))) break;
 					await new Promise((r) => setTimeout(r, 250));
 				}
@@ -320,7 +332,12 @@ async function main() {
 			const before = { ...sandbox.stats };
 			// Every published workflow three times, all at once, so that both workers get some.
 			const calls = [];
-			for (const w of published) for (let k = 0; k < 3; k++) calls.push({ w, body: { prompt: `pipeline question ${k} for ${w.id}` } });
+			for (const w of published) {
+				for (let k = 0; k < 3; k++) {
+					const prompt = `pipeline question ${k} for ${w.id}`;
+					calls.push({ w, body: w.chat ? { action: 'sendMessage', sessionId: `proof-${k}-${crypto.randomUUID()}`, chatInput: prompt } : { prompt } });
+				}
+			}
 			const responses = await Promise.all(calls.map((c) => callWebhook(url(c.w.path), c.body, 120_000)));
 			responses.forEach((r, i) => {
 				const c = calls[i];
@@ -332,6 +349,9 @@ async function main() {
 				check(out && out.session_id && out.deleted !== false, 'pipeline answers with the deleted session', JSON.stringify(r.json).slice(0, 300));
 			}
 			for (const r of byPath(ASK_PATH)) check(typeof r.json?.answer === 'string' && r.json.answer.length > 0, 'ask webhook answers with a non-empty answer', JSON.stringify(r.json).slice(0, 300));
+			for (const w of published.filter((x) => x.chat)) {
+				for (const r of byPath(w.path)) check(typeof r.json?.output === 'string' && r.json.output.length > 0, `chat ${w.file} answers with a non-empty output`, JSON.stringify(r.json).slice(0, 300));
+			}
 			const tally = sandboxTally(sandbox);
 			const pipelinePrompts = calls.filter((c) => c.w.path === PIPELINE_PATH).map((c) => c.body.prompt);
 			check(pipelinePrompts.every((p) => tally.turnsByPrompt.get(p) === 1), 'each pipeline prompt reached the sandbox exactly once', JSON.stringify(pipelinePrompts.map((p) => tally.turnsByPrompt.get(p))));
@@ -353,6 +373,63 @@ async function main() {
 			measured.proof = { calls: calls.length, perWorker: counts };
 			log(`  Postgres + worker logs: ${ids.length} executions, worker-1 ran ${counts[0]}, worker-2 ran ${counts[1]}, main ran 0`);
 		});
+
+		const chatWf = published?.find((w) => w.chat);
+		if (chatWf) {
+			await step(`conversations across workers (${chatWf.file}: 8 conversations x 3 turns)`, async () => {
+				sandbox.clearRequests();
+				const conversations = 8;
+				const turns = 3;
+				const tag = crypto.randomBytes(3).toString('hex');
+				const results = [];
+				// Conversations at once, each one's turns one after the other (as a person chats).
+				await Promise.all(
+					Array.from({ length: conversations }, async (_, c) => {
+						for (let t = 1; t <= turns; t++) {
+							const prompt = `conversation ${tag}-${c} turn ${t}`;
+							const r = await callWebhook(url(chatWf.path), { action: 'sendMessage', sessionId: `conv-${tag}-${c}`, chatInput: prompt }, 120_000);
+							results.push({ c, t, prompt, r });
+						}
+					}),
+				);
+				// The LlamaCloud session each turn went to (its stream request), the execution and the worker.
+				const sessionsOf = new Map();
+				for (const q of sandbox.requests) {
+					const m = q.method === 'POST' && /^\/api\/v1\/chat\/([^/]+)\/messages\/stream$/.exec(q.path);
+					if (m) sessionsOf.set(q.body?.prompt, [...(sessionsOf.get(q.body?.prompt) || []), m[1]]);
+				}
+				const per = workers.map(workerExecutions);
+				for (const x of results) {
+					const rows = await pg.query(`select e.id from execution_entity e join execution_data d on d."executionId" = e.id where d.data like '%${x.prompt}%'`, { db: database });
+					x.exec = rows.map(([id]) => id);
+					x.worker = x.exec.length === 1 ? per.findIndex((p) => p.finished.has(x.exec[0])) + 1 : 0;
+					x.sessions = sessionsOf.get(x.prompt) || [];
+				}
+				check(results.every((x) => x.r.status === 200 && typeof x.r.json?.output === 'string' && x.r.json.output.length > 0), `all ${results.length} chat messages answered`, JSON.stringify(results.find((x) => x.r.status !== 200)?.r || {}).slice(0, 300));
+				check(results.every((x) => x.sessions.length === 1), 'each message reached LlamaCloud exactly once', JSON.stringify(results.filter((x) => x.sessions.length !== 1).map((x) => [x.prompt, x.sessions.length])));
+				check(results.every((x) => x.worker > 0), 'each message ran as one execution on a worker', JSON.stringify(results.filter((x) => !x.worker).map((x) => [x.prompt, x.exec])));
+				const followUps = results.filter((x) => x.t > 1).map((x) => {
+					const prev = results.find((y) => y.c === x.c && y.t === x.t - 1);
+					return { sameWorker: x.worker === prev.worker, continued: x.sessions[0] === prev.sessions[0] };
+				});
+				const sameWorker = followUps.filter((f) => f.sameWorker);
+				const otherWorker = followUps.filter((f) => !f.sameWorker);
+				const conv = {
+					conversations,
+					turns,
+					sessionsCreated: new Set(results.flatMap((x) => x.sessions)).size,
+					followUps: followUps.length,
+					followUpsSameWorker: sameWorker.length,
+					continuedSameWorker: sameWorker.filter((f) => f.continued).length,
+					followUpsOtherWorker: otherWorker.length,
+					continuedOtherWorker: otherWorker.filter((f) => f.continued).length,
+					conversationsInOneSession: Array.from({ length: conversations }, (_, c) => new Set(results.filter((x) => x.c === c).flatMap((x) => x.sessions)).size === 1).filter(Boolean).length,
+				};
+				measured.conversations = conv;
+				check(conv.continuedSameWorker === conv.followUpsSameWorker, `a follow-up on the same worker continues the session (${conv.continuedSameWorker}/${conv.followUpsSameWorker})`, JSON.stringify(conv));
+				log(`  ${JSON.stringify(conv)}`);
+			});
+		}
 
 		const checkLoad = (label, res, n) => {
 			const ok = res.responses.filter((r) => r.status === 200 && typeof r.json?.answer === 'string' && r.json.answer.length > 0);
