@@ -42,7 +42,10 @@ class Postgres {
 	constructor({ logDir }) {
 		this.dataDir = path.join(PG_DIR, 'data');
 		this.sockDir = path.join(PG_DIR, 'sock');
-		this.logFile = path.join(logDir, 'postgres.log');
+		// The server runs as `postgres`, which may not enter the repo's folder (a clone made with
+		// mktemp -d is 0700): it logs into its own cache folder, copied to the artifacts when it stops.
+		this.logFile = path.join(PG_DIR, 'log', 'postgres.log');
+		this.artifactLog = path.join(logDir, 'postgres.log');
 		this.port = null;
 		this.started = false;
 	}
@@ -69,8 +72,9 @@ class Postgres {
 			const s = await run(st.cmd, st.args, { timeoutMs: 20_000 });
 			if (s.code === 0) throw new Error(`the cluster in ${this.dataDir} is already running (another queue run?); stop it with: runuser -u postgres -- ${PG_BIN}/pg_ctl -D ${this.dataDir} stop`);
 		}
+		fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
 		fs.writeFileSync(this.logFile, '');
-		if (isRoot()) execFileSync('chown', ['postgres:postgres', this.logFile]);
+		if (isRoot()) execFileSync('chown', ['-R', 'postgres:postgres', path.dirname(this.logFile)]);
 		const opts = [
 			`-p ${port}`,
 			"-c listen_addresses='127.0.0.1'",
@@ -81,7 +85,10 @@ class Postgres {
 		].join(' ');
 		const c = pgCommand('pg_ctl', ['-D', this.dataDir, '-l', this.logFile, '-o', opts, '-w', '-t', '60', 'start']);
 		const r = await run(c.cmd, c.args, { timeoutMs: 90_000 });
-		if (r.code !== 0) throw new Error(`pg_ctl start failed: ${r.stdout.slice(-400)} ${r.stderr.slice(-400)}; log: ${this.logFile}`);
+		if (r.code !== 0) {
+			const log = fs.existsSync(this.logFile) ? fs.readFileSync(this.logFile, 'utf8').slice(-600) : '(no log)';
+			throw new Error(`pg_ctl start failed: ${r.stdout.slice(-400)} ${r.stderr.slice(-400)}; log ${this.logFile}: ${log}`);
+		}
 		this.started = true;
 	}
 
@@ -101,6 +108,16 @@ class Postgres {
 		const c = pgCommand('pg_ctl', ['-D', this.dataDir, '-m', 'fast', '-w', '-t', '60', 'stop']);
 		await run(c.cmd, c.args, { timeoutMs: 90_000 }).catch(() => {});
 		this.started = false;
+		this.copyLog();
+	}
+
+	/** The server's log into the run's artifacts (read there, e.g. by the secret scan). */
+	copyLog() {
+		try {
+			fs.copyFileSync(this.logFile, this.artifactLog);
+		} catch {
+			/* no log yet */
+		}
 	}
 
 	stopSync() {
@@ -112,6 +129,7 @@ class Postgres {
 			/* already stopped */
 		}
 		this.started = false;
+		this.copyLog();
 	}
 }
 
