@@ -1,0 +1,32 @@
+// Mutation testing: `npm run test:mutation` (Stryker, its jest runner and TypeScript checker).
+// Not part of `npm test` or CI: a full run takes hours on a 2-core machine. Measure one part at a time:
+//   npm run test:mutation -- --mutate 'nodes/LlamaCloudChat/transport/**/*.ts'
+// Scores, run times and the survivors left on purpose: README, "Mutation testing".
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+	packageManager: 'npm',
+	testRunner: 'jest',
+	// The project's own jest config, so ts-jest compiles with tsconfig.jest.json as in `npm test`.
+	jest: { projectType: 'custom', configFile: 'jest.config.js', enableFindRelatedTests: false },
+	checkers: ['typescript'],
+	tsconfigFile: 'tsconfig.json',
+	typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+	// Each mutant runs only the tests that executed its code in the first, instrumented run.
+	coverageAnalysis: 'perTest',
+	mutate: ['nodes/**/*.ts', 'credentials/**/*.ts'],
+	ignorePatterns: ['dist', 'dist-test', 'coverage', 'artifacts', 'reports', '*.tgz'],
+	// The machine is shared: one test runner unless told otherwise (--concurrency 2).
+	concurrency: 1,
+	// Engine tests talk to the sandbox over loopback; a loaded machine needs slack before "timeout".
+	timeoutMS: 10000,
+	// Results are kept, so a re-run only tests mutants whose code or covering tests changed.
+	incremental: true,
+	incrementalFile: 'reports/mutation/stryker-incremental.json',
+	reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
+	htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+	jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+	clearTextReporter: { allowColor: false, reportScoreTable: true, reportMutants: true, reportTests: false },
+	thresholds: { high: 85, low: 70, break: null },
+	tempDirName: '.stryker-tmp',
+	cleanTempDir: 'always',
+};
