@@ -13,6 +13,10 @@ export default {
 	typescriptChecker: { prioritizePerformanceOverAccuracy: true },
 	// Each mutant runs only the tests that executed its code in the first, instrumented run.
 	coverageAnalysis: 'perTest',
+	// Mutants that run while modules load (constants, description tables) would each need the whole
+	// suite (~90 s here): 46 % of the mutants, 93 % of the time. They are left out (reported as
+	// Ignored); `--ignoreStatic false` includes them, for a run of many hours.
+	ignoreStatic: true,
 	mutate: ['nodes/**/*.ts', 'credentials/**/*.ts'],
 	ignorePatterns: ['dist', 'dist-test', 'coverage', 'artifacts', 'reports', '*.tgz'],
 	// The machine is shared: one test runner unless told otherwise (--concurrency 2).

@@ -22,7 +22,9 @@ export type FaultAction =
 	  }
 	| { type: 'drop' }
 	| { type: 'hang' }
-	| { type: 'delay'; ms: number };
+	| { type: 'delay'; ms: number }
+	/** Does what the request asks, then resets the connection instead of answering: the answer is lost. */
+	| { type: 'lose-response' };
 
 export interface FaultRule {
 	method?: string;

@@ -95,6 +95,8 @@ export interface StreamBehaviour {
 	contextAnswers?: boolean;
 	/** Pause after each `text_delta` event, so that an answer visibly streams. */
 	deltaDelayMs?: number;
+	/** Keeps the connection open (silent) this long after the stop event, as a proxy holding keep-alive might. */
+	holdOpenAfterStopMs?: number;
 }
 
 /** When a turn's frames were written (performance.now() of this process), for streaming checks. */
@@ -588,6 +590,18 @@ class SandboxServer implements Sandbox {
 			case 'delay':
 				await this.sleep(action.ms);
 				return false;
+			case 'lose-response': {
+				// The route handler runs as usual; whatever it answers is dropped with the connection.
+				const drop = (): ServerResponse => {
+					req.socket.destroy();
+					return res;
+				};
+				res.writeHead = (() => res) as unknown as ServerResponse['writeHead'];
+				res.flushHeaders = () => undefined;
+				res.write = (() => true) as unknown as ServerResponse['write'];
+				res.end = drop as unknown as ServerResponse['end'];
+				return false;
+			}
 			case 'status': {
 				const headers: Record<string, string> = {};
 				let payload = '';
@@ -1009,7 +1023,11 @@ class SandboxServer implements Sandbox {
 		this.store.touch(session);
 		if (!delivered) return;
 		if (stop) this.stats.turnsCompleted++;
+		if (stop && b.holdOpenAfterStopMs) {
+			await Promise.race([this.sleep(b.holdOpenAfterStopMs), new Promise((resolve) => res.once('close', resolve))]);
+		}
 		timing.finishedAt = performance.now();
+		if (res.destroyed) return;
 		res.end();
 	}
 

@@ -1,0 +1,102 @@
+// Message → Send at the edges of the answer stream, through n8n's engine against the sandbox:
+// a last event without its closing blank line, an answer whose pauses add up to more than the
+// Stream Idle Timeout, a connection kept open after the closing `stop`, and Require All Indexes.
+
+import type { IDataObject } from 'n8n-workflow';
+
+import { runWorkflow, type RunResult } from '../../harness/run-workflow';
+import { byId, useSandbox } from '../../harness/support';
+import type { Sandbox } from '../../sandbox';
+import { STREAM_PATH, bodyOf, createSessionDirectly, credentialsFor, errorOf, streamRequests } from './support';
+
+let sandbox: Sandbox;
+
+useSandbox((started) => (sandbox = started));
+
+async function send(options: IDataObject = {}): Promise<{ result: RunResult; elapsedMs: number }> {
+	const sessionId = await createSessionDirectly(sandbox, ['idx-q3-reports']);
+	sandbox.clearRequests();
+	const started = performance.now();
+	const result = await runWorkflow({
+		credentials: credentialsFor(sandbox),
+		nodes: [
+			{
+				name: 'Send',
+				parameters: { resource: 'message', operation: 'send', sessionId: byId(sessionId), prompt: 'What grew in Q3?', options },
+			},
+		],
+	});
+	return { result, elapsedMs: performance.now() - started };
+}
+
+function answerOf(result: RunResult): IDataObject {
+	if (result.error) throw new Error(`The workflow failed: ${result.error.message}`);
+	return result.output('Send')[0].json;
+}
+
+const sse = (event: IDataObject) => `event: ${String(event.type)}\ndata: ${JSON.stringify(event)}`;
+const STOP = { type: 'stop', error: null, is_error: false, usage: { duration_ms: 5, total_input_tokens: 10, total_output_tokens: 4, turns: 1 } };
+
+describe('Message → Send: edges of the answer stream', () => {
+	it('reads a last event that ends the stream without its closing blank line', async () => {
+		// Some servers and proxies end the body right after the last data line.
+		const body = `${sse({ type: 'text', content: 'Revenue grew 12%.' })}\n\n${sse(STOP)}`;
+		sandbox.injectFault({ method: 'POST', path: STREAM_PATH, action: { type: 'status', status: 200, body, contentType: 'text/event-stream' } });
+
+		const { result } = await send();
+
+		const output = answerOf(result);
+		expect(output.answer).toBe('Revenue grew 12%.');
+		expect(output.usage).toEqual(STOP.usage);
+	});
+
+	it('still fails a stream that ends without any stop event, even with the last event unterminated', async () => {
+		const body = `${sse({ type: 'text', content: 'Revenue grew 12%.' })}\n\n${sse({ type: 'text_delta', content: 'and' })}`;
+		sandbox.injectFault({ method: 'POST', path: STREAM_PATH, action: { type: 'status', status: 200, body, contentType: 'text/event-stream' } });
+
+		const { result } = await send();
+
+		expect(errorOf(result).message).toBe('The answer stream ended before LlamaCloud finished the turn');
+	});
+
+	it('restarts the Stream Idle Timeout at every chunk: pauses of 150 ms that add up to far more than a 500 ms timeout', async () => {
+		sandbox.setStreamBehaviour({ chunkSize: 160, chunkDelayMs: 150 });
+
+		const { result, elapsedMs } = await send({ streamIdleTimeout: 500 });
+
+		const output = answerOf(result);
+		expect(output.answer).toContain('Q3 revenue grew 12%');
+		expect(sandbox.stats.turnsCompleted).toBe(1);
+		// The premise: the answer streamed for several idle timeouts in total.
+		expect(elapsedMs).toBeGreaterThan(1500);
+	});
+
+	it('does not wait on a connection LlamaCloud keeps open after the stop event: it stops reading about 2 s later', async () => {
+		sandbox.setStreamBehaviour({ holdOpenAfterStopMs: 25_000 });
+
+		const { result, elapsedMs } = await send();
+
+		const output = answerOf(result);
+		expect(output.answer).toContain('Q3 revenue grew 12%');
+		expect(output.is_error).toBe(false);
+		expect(elapsedMs).toBeGreaterThan(1900);
+		expect(elapsedMs).toBeLessThan(10_000);
+	});
+
+	it.each([
+		['on', true],
+		['off', false],
+	])('sends Require All Indexes when it is set %s', async (_label, value) => {
+		const { result } = await send({ requireAllIndexes: value });
+
+		expect(result.error).toBeUndefined();
+		expect(bodyOf(streamRequests(sandbox)[0])).toEqual({ index_ids: ['idx-q3-reports'], prompt: 'What grew in Q3?', require_all_indexes: value });
+	});
+
+	it('leaves Require All Indexes out when the option was not added', async () => {
+		const { result } = await send();
+
+		expect(result.error).toBeUndefined();
+		expect(bodyOf(streamRequests(sandbox)[0])).not.toHaveProperty('require_all_indexes');
+	});
+});
