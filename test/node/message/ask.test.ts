@@ -170,13 +170,13 @@ describe('Message → Ask', () => {
 			const result = await ask({ prompt: 'What grew in Q3?', options: { deleteSession: true, maxRetries: 0 } });
 			const sessionId = onlySession();
 			expect(sandbox.stats.turnsCompleted).toBe(1);
-			if (result.error) {
-				// Failing is acceptable only if the user learns which session holds the answered question.
-				expect(`${result.error.message} ${errorOf(result).description ?? ''}`).toContain(sessionId);
-			} else {
-				expect(askOutput(result)).toMatchObject({ session_id: sessionId, answer: expect.stringContaining('Q3 revenue grew 12%') });
-				expect(askOutput(result).session_deleted).not.toBe(true);
-			}
+			// The answer is already here: the item succeeds with it, and says the clean-up failed.
+			expect(result.error).toBeUndefined();
+			const output = askOutput(result);
+			expect(output).toMatchObject({ session_id: sessionId, answer: expect.stringContaining('Q3 revenue grew 12%') });
+			expect(output.session_deleted).toBe(false);
+			expect(output.session_delete_error).toBe('LlamaCloud error 500: Internal Server Error');
+			expect(sandbox.getSession(sessionId)).toBeDefined();
 			expectNoApiKeyLeak(sandbox, result);
 		});
 
