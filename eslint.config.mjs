@@ -15,5 +15,5 @@ const n8nRules = Object.fromEntries(
 export default [
 	...config,
 	{ files: devFiles, rules: { ...n8nRules, 'no-console': 'off' } },
-	{ ignores: ['dist/**', 'dist-test/**', 'coverage/**', 'artifacts/**', '**/*.js', '**/*.mjs'] },
+	{ ignores: ['dist/**', 'dist-test/**', 'coverage/**', 'artifacts/**', 'reports/**', '.stryker-tmp/**', '**/*.js', '**/*.mjs'] },
 ];
