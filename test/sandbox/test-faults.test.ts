@@ -51,7 +51,7 @@ describe('holdOpenAfterStopMs', () => {
 		});
 		const reader = response.body!.getReader();
 		let text = '';
-		while (!text.includes('event: stop')) {
+		while (!text.includes('"type":"stop"')) {
 			const { value, done } = await reader.read();
 			expect(done).toBe(false);
 			text += Buffer.from(value!).toString('utf8');

@@ -87,6 +87,8 @@ describe('Message → Send: edges of the answer stream', () => {
 		['on', true],
 		['off', false],
 	])('sends Require All Indexes when it is set %s', async (_label, value) => {
+		// A field of LlamaCloud's newer API revision (reference §8), not of the published 2026-08 spec.
+		sandbox.setRevision('current');
 		const { result } = await send({ requireAllIndexes: value });
 
 		expect(result.error).toBeUndefined();
