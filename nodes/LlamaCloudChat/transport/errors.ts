@@ -2,21 +2,23 @@ import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
 
 import type { RetryMode } from './retry';
 
-/** What LlamaCloud said, as text: FastAPI's `detail` string, or the joined `msg`s of a 422 list. */
+/**
+ * What LlamaCloud said, as text: FastAPI's `detail` string, the joined `msg`s of a 422 list, a
+ * `message`, or else the body itself (HTML reduced to its words), at most 300 characters.
+ */
 export function detailOf(body: unknown): string | undefined {
 	if (typeof body === 'string') {
 		const text = body.trim();
 		if (text === '') return undefined;
-		if (text.startsWith('{') || text.startsWith('[')) {
-			try {
-				return detailOf(JSON.parse(text));
-			} catch {
-				// not JSON after all: fall through to plain text
-			}
+		// A streamed request's error body arrives as text: read it as JSON when it is JSON and says something.
+		try {
+			const fromJson = detailOf(JSON.parse(text));
+			if (fromJson !== undefined) return fromJson;
+		} catch {
+			// not JSON: plain text
 		}
 		// HTML error pages from proxies: keep the words, drop the markup.
-		const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
-		return plain.length > 300 ? plain.slice(0, 300) + '…' : plain;
+		return shorten(text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim());
 	}
 	if (!body || typeof body !== 'object') return undefined;
 	const { detail, message } = body as { detail?: unknown; message?: unknown };
@@ -30,9 +32,14 @@ export function detailOf(body: unknown): string | undefined {
 		});
 		return messages.join('; ');
 	}
-	if (detail && typeof detail === 'object') return JSON.stringify(detail);
+	if (detail && typeof detail === 'object') return shorten(JSON.stringify(detail));
 	if (typeof message === 'string') return message;
-	return undefined;
+	// JSON without a field we know: show it as it came rather than guess.
+	return shorten(JSON.stringify(body));
+}
+
+function shorten(text: string): string {
+	return text.length > 300 ? text.slice(0, 300) + '…' : text;
 }
 
 /**
@@ -184,7 +191,7 @@ export function apiErrorFromUnexpectedBody(
 	context: { expected: 'object' | 'array'; method: string; path: string; itemIndex?: number },
 ): NodeApiError {
 	const what = context.expected === 'array' ? 'a JSON list' : 'a JSON object';
-	const got = detailOf(body) ?? (Array.isArray(body) ? 'a JSON list' : 'an empty body');
+	const got = Array.isArray(body) ? 'a JSON list' : (detailOf(body) ?? 'an empty body');
 	const response: JsonObject = { status, method: context.method, path: context.path };
 	return llamaCloudError(node, response, {
 		message: `LlamaCloud answered ${status} without ${what}: ${got}`,

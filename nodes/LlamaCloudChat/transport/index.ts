@@ -75,9 +75,9 @@ const baseUrlByContext = new WeakMap<object, Promise<string>>();
 export async function getBaseUrl(context: LlamaCloudFunctions): Promise<string> {
 	let baseUrl = baseUrlByContext.get(context);
 	if (!baseUrl) {
+		// A credential that cannot be used fails every request of the run the same way: kept too.
 		baseUrl = resolveBaseUrl(context);
 		baseUrlByContext.set(context, baseUrl);
-		baseUrl.catch(() => baseUrlByContext.delete(context));
 	}
 	return await baseUrl;
 }

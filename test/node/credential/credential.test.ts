@@ -115,6 +115,22 @@ describe('LlamaCloud API credential', () => {
 			expect(REGION_BASE_URLS[region]).toBe(host);
 		});
 
+		// Credentials saved before the Region field existed, or by the API without it, hold no region.
+		it('takes North America when the credential holds no region', async () => {
+			const data: Partial<LlamaCloudCredentialData> = credentials({ baseUrl: '' });
+			delete data.region;
+			expect(await nodeBaseUrl(data as LlamaCloudCredentialData)).toBe(NA_HOST);
+		});
+
+		it('explains a region it does not know, and a Custom region whose Base URL is missing', async () => {
+			await expect(nodeBaseUrl(credentials({ region: 'apac' as 'na', baseUrl: '' }))).rejects.toThrow(
+				'The LlamaCloud credential has no usable Base URL ("")',
+			);
+			const data: Partial<LlamaCloudCredentialData> = credentials();
+			delete data.baseUrl;
+			await expect(nodeBaseUrl(data as LlamaCloudCredentialData)).rejects.toThrow('The LlamaCloud credential has no usable Base URL ("")');
+		});
+
 		it('ignores a leftover Base URL unless the region is Custom', async () => {
 			const data = credentials({ region: 'eu', baseUrl: 'http://127.0.0.1:1' });
 
