@@ -46,6 +46,11 @@ export interface RunOptions {
 	 * `sendChunk` hook is registered and `streamingEnabled` set, so the node's `isStreaming()` is true.
 	 */
 	streaming?: boolean;
+	/**
+	 * Sees each chunk as n8n's `sendChunk` hook gets it (with `streaming`). Throwing from it is a
+	 * response that can no longer be written, e.g. a chat client that went away.
+	 */
+	onChunk?: (chunk: StructuredChunk) => void;
 	/** The workflow's static data as n8n loaded it from its database (e.g. what an earlier run saved). */
 	staticData?: IDataObject;
 	/** Defaults to 'test-workflow'. */
@@ -143,7 +148,7 @@ export async function executeWorkflow(
 	startNodeName: string,
 	inputItems: IDataObject[],
 	credentials: LlamaCloudCredentialData,
-	options: Pick<RunOptions, 'mode' | 'streaming' | 'onStarted'> = {},
+	options: Pick<RunOptions, 'mode' | 'streaming' | 'onChunk' | 'onStarted'> = {},
 ): Promise<RunResult> {
 	const mode = options.mode ?? 'manual';
 	const hooks = new ExecutionLifecycleHooks(mode, 'test-execution', {
@@ -165,7 +170,12 @@ export async function executeWorkflow(
 		finished.resolve(run);
 	});
 	const chunks: ReceivedChunk[] = [];
-	if (options.streaming) hooks.addHandler('sendChunk', (chunk) => void chunks.push({ ...chunk, receivedAt: performance.now() }));
+	if (options.streaming) {
+		hooks.addHandler('sendChunk', (chunk) => {
+			options.onChunk?.(chunk);
+			chunks.push({ ...chunk, receivedAt: performance.now() });
+		});
+	}
 	const additionalData = buildAdditionalData(credentials, hooks);
 	if (options.streaming) additionalData.streamingEnabled = true;
 

@@ -35,3 +35,23 @@ describe('dates picked in n8n', () => {
 		expect(parseUserTime('next tuesday', 'UTC')).toBeNaN();
 	});
 });
+
+describe('edges of both', () => {
+	it('keeps the milliseconds of a picked time', () => {
+		expect(iso(parseUserTime('2026-07-01T00:00:00.250', 'Europe/Berlin'))).toBe('2026-06-30T22:00:00.250Z');
+	});
+
+	it('reads a date without a time as midnight in the workflow timezone', () => {
+		expect(iso(parseUserTime('2026-07-01', 'Europe/Berlin'))).toBe('2026-06-30T22:00:00.000Z');
+	});
+
+	it('takes an unknown timezone name as UTC rather than failing', () => {
+		expect(iso(parseUserTime('2026-07-01T08:00:00', 'Mars/Olympus_Mons'))).toBe('2026-07-01T08:00:00.000Z');
+	});
+
+	it('recognises every form of zone: Z in either case, and offsets with or without a colon', () => {
+		expect(iso(parseLlamaCloudTime('2026-04-22T12:34:41z'))).toBe('2026-04-22T12:34:41.000Z');
+		expect(iso(parseLlamaCloudTime('2026-04-22T12:34:41-0130'))).toBe('2026-04-22T14:04:41.000Z');
+		expect(iso(parseUserTime('2026-07-01T00:00:00+0200', 'America/New_York'))).toBe('2026-06-30T22:00:00.000Z');
+	});
+});

@@ -248,6 +248,25 @@ describe('Message → Ask in a conversation', () => {
 			expect(conversationOf(await chat('y'.repeat(512), 'What grew in Q3?'))).toMatchObject({ turn: 1 });
 		});
 
+		it.each([
+			['a list', '={{ ["conv", 1] }}'],
+			['object', '={{ { id: "conv" } }}'],
+			['boolean', '={{ true }}'],
+		])('refuses a Conversation ID that is %s, before any request, naming the field and the fix', async (kind, expression) => {
+			const error = errorOf(await chat('ignored', 'What grew in Q3?', { parameters: { conversationId: expression } }));
+			expect(error.message).toBe(`Conversation ID must be text, got ${kind}`);
+			expect(error.description).toBe("Map the chat's session ID, e.g. {{ $json.sessionId }}, or leave it empty for one-shot questions.");
+			expect(sandbox.requests).toHaveLength(0);
+		});
+
+		it('takes a number as a Conversation ID, the same conversation as its text', async () => {
+			const run = conversationRunner();
+			const first = outputOf(await run('ignored', 'What grew in Q3?', { conversationId: '={{ 42 }}' }));
+			const second = outputOf(await run('ignored', 'And in Q4?', { conversationId: '42' }));
+			expect(second.session_id).toBe(first.session_id);
+			expect(second.conversation).toMatchObject({ turn: 2 });
+		});
+
 		it('keeps the session of a conversation even with Delete Session After Answer set, and hides that option for a fixed Conversation ID', async () => {
 			const output = outputOf(await chat('conv-keep', 'What grew in Q3?', { parameters: { options: { deleteSession: true } } }));
 			expect(output).not.toHaveProperty('session_deleted');

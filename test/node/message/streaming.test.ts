@@ -5,10 +5,11 @@
 import { ExecuteContext } from 'n8n-core';
 import type { IDataObject } from 'n8n-workflow';
 
+import { logLines } from '../../harness/logs';
 import { runWorkflow, type RunOptions, type RunResult, type WorkflowNode } from '../../harness/run-workflow';
 import { useSandbox } from '../../harness/support';
 import type { Sandbox } from '../../sandbox';
-import { byId, createSessionDirectly, credentialsFor, errorOf } from './support';
+import { byId, createSessionDirectly, credentialsFor, errorOf, streamRequests } from './support';
 
 let sandbox: Sandbox;
 
@@ -131,6 +132,25 @@ describe('Streaming the answer into the chat', () => {
 		expect(types.slice(-2)).toEqual(['end', 'error']);
 		expect(types.filter((type) => type === 'end')).toHaveLength(1);
 		expect(result.chunks[types.length - 1].content).toBe(error.description);
+	});
+
+	it('a chat that can no longer be written to stops the stream, not the turn: the answer is in the output and the failure is logged', async () => {
+		let itemsWritten = 0;
+		const result = await run(ask({ options: { appendSources: 'never' } }), {
+			onChunk: (chunk) => {
+				if (chunk.type === 'item' && ++itemsWritten === 3) throw new Error('the chat client went away');
+			},
+		});
+		const output = outputOf(result);
+
+		expect(output.answer).toContain('Q3 revenue grew 12%');
+		expect(output.output).toBe(output.answer);
+		// Two deltas reached the chat; nothing was sent after the failed third, not even `end`.
+		expect(result.chunks.map((chunk) => chunk.type)).toEqual(['begin', 'item', 'item']);
+		expect((output.answer as string).startsWith(streamedText(result))).toBe(true);
+		const warnings = logLines.filter((line) => line.message === 'Streaming the answer to the chat failed; the node output still has it');
+		expect(warnings).toEqual([expect.objectContaining({ level: 'warn', metadata: expect.objectContaining({ node: 'Ask', error: 'the chat client went away' }) })]);
+		expect(streamRequests(sandbox)).toHaveLength(1);
 	});
 
 	it('several items stream each under its own item index', async () => {

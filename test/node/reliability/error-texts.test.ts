@@ -141,6 +141,22 @@ describe('a status without advice of its own', () => {
 	});
 });
 
+// LlamaCloud's SDK header: `x-should-retry: false` tells clients not to repeat, so Retries cannot help.
+describe('a read LlamaCloud says not to retry', () => {
+	const noRetry = { 'x-should-retry': 'false' };
+
+	it('429: names the rate limit, without advice to raise Retries and without claiming there was no Retry-After', async () => {
+		const { description } = await fail('Get Summary', { type: 'status', status: 429, body: { detail: 'Too many requests' }, headers: { ...noRetry, 'retry-after': '1' } });
+		expect(description).toBe("LlamaCloud is rate limiting this key. Lower 'Items per Batch' or add a 'Batch Interval'.");
+		expect(sandbox.requests.filter((request) => request.path.endsWith('/summary'))).toHaveLength(1);
+	});
+
+	it('500: says to try again later, without advice to raise Retries', async () => {
+		const { description } = await fail('Get Summary', { type: 'status', status: 500, body: { detail: 'Internal error' }, headers: noRetry });
+		expect(description).toBe('LlamaCloud had a server problem; it is usually temporary. Try again later.');
+	});
+});
+
 describe('408 Request Timeout', () => {
 	it('says LlamaCloud timed out, and that Retries can help a read', async () => {
 		const { message, description } = await fail('Get Summary', { type: 'status', status: 408, body: { detail: 'Request timeout' } }, { maxRetries: 0 });
