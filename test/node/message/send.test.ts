@@ -432,7 +432,13 @@ describe('Message → Send', () => {
 			sandbox.setStreamBehaviour({ chunkDelayMs: 2000 });
 			const result = await createAndSend({ options: { streamIdleTimeout: 300 } });
 			// A 300 ms timeout must not be reported as "0 s".
-			expect(errorOf(result).message).toMatch(/300 ?ms|0\.3 ?s/);
+			expect(errorOf(result).message).toBe('LlamaCloud stopped sending the answer for 300 ms');
+		});
+
+		it('names an idle timeout of a second or more in seconds', async () => {
+			sandbox.setStreamBehaviour({ chunkDelayMs: 4000 });
+			const result = await createAndSend({ options: { streamIdleTimeout: 1250 } });
+			expect(errorOf(result).message).toBe('LlamaCloud stopped sending the answer for 1.3 s');
 		});
 
 		it('keeps a slow stream going as long as every pause is shorter than the Stream Idle Timeout', async () => {
