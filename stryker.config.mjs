@@ -2,6 +2,8 @@
 // Not part of `npm test` or CI: a full run takes hours on a 2-core machine. Measure one part at a time:
 //   npm run test:mutation -- --mutate 'nodes/LlamaCloudChat/transport/**/*.ts'
 // Scores, run times and the survivors left on purpose: README, "Mutation testing".
+import { fileURLToPath } from 'node:url';
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
 	packageManager: 'npm',
@@ -14,7 +16,9 @@ export default {
 	checkers: ['typescript'],
 	tsconfigFile: 'tsconfig.json',
 	typescriptChecker: { prioritizePerformanceOverAccuracy: true },
-	// Each mutant runs only the tests that executed its code in the first, instrumented run.
+	// Each mutant runs only the tests that executed its code in the first, instrumented run, and (the
+	// preloaded hook) jest loads only the files that hold them.
+	testRunnerNodeArgs: ['--require', fileURLToPath(new URL('./scripts/mutation/covering-files-only.cjs', import.meta.url))],
 	coverageAnalysis: 'perTest',
 	// Mutants that run while modules load (constants, description tables) would each need the whole
 	// suite (~90 s here): 46 % of the mutants, 93 % of the time. They are left out (reported as
