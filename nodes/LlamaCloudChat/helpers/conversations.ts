@@ -50,13 +50,11 @@ class ConversationMemory {
 		let conversations = this.scopes.get(scope);
 		if (!conversations) {
 			conversations = new Map();
-			const saved = staticData.conversations;
-			if (saved && typeof saved === 'object' && !Array.isArray(saved)) {
-				for (const [key, value] of Object.entries(saved as IDataObject)) {
-					const entry = value as ConversationEntry;
-					if (entry && typeof entry.session === 'string' && typeof entry.indexes === 'string') {
-						conversations.set(key, { session: entry.session, indexes: entry.indexes, turns: Number(entry.turns) || 0, usedAt: Number(entry.usedAt) || 0 });
-					}
+			// Whatever was saved is checked entry by entry: what does not look like a conversation is left out.
+			for (const [key, value] of Object.entries((staticData.conversations ?? {}) as IDataObject)) {
+				const entry = value as ConversationEntry;
+				if (entry && typeof entry.session === 'string' && typeof entry.indexes === 'string') {
+					conversations.set(key, { session: entry.session, indexes: entry.indexes, turns: Number(entry.turns) || 0, usedAt: Number(entry.usedAt) || 0 });
 				}
 			}
 			this.scopes.set(scope, conversations);

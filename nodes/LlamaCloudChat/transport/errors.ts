@@ -32,7 +32,7 @@ export function detailOf(body: unknown): string | undefined {
 		});
 		return messages.join('; ');
 	}
-	if (detail && typeof detail === 'object') return shorten(JSON.stringify(detail));
+	if (detail !== undefined && detail !== null) return shorten(JSON.stringify(detail));
 	if (typeof message === 'string') return message;
 	// JSON without a field we know: show it as it came rather than guess.
 	return shorten(JSON.stringify(body));

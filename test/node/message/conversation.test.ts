@@ -106,6 +106,35 @@ describe('Message → Ask in a conversation', () => {
 		expect(sandbox.stats.sessionsCreated).toBe(1);
 	});
 
+	it('after a restart, reads back what it can of saved data that was changed by hand, and starts afresh for the rest', async () => {
+		const first = await chat('conv-edited', 'What grew in Q3?');
+		// n8n keeps a node's static data under `node:<name>`.
+		const saved = (first.savedStaticData as Record<string, { conversations: Record<string, IDataObject> }>)['node:Ask'];
+		const [[key, entry]] = Object.entries(saved.conversations);
+		const edited = (conversations: unknown) => ({ 'node:Ask': { ...saved, conversations } });
+
+		for (const conversations of ['not a map', ['a', 'list'], 42, null]) {
+			conversationMemory.clear();
+			const result = await chat('conv-edited', 'And the risks?', { staticData: edited(conversations) });
+			expect(conversationOf(result)).toMatchObject({ turn: 1, new_session: true });
+		}
+		for (const broken of [null, 'text', { ...entry, session: 7 }, { ...entry, indexes: undefined }]) {
+			conversationMemory.clear();
+			const result = await chat('conv-edited', 'And the risks?', { staticData: edited({ [key]: broken }) });
+			expect(conversationOf(result)).toMatchObject({ turn: 1, new_session: true });
+		}
+		// A missing time of use is read as "long ago" (forgotten); a missing turn count as 0.
+		conversationMemory.clear();
+		const undated = { ...entry };
+		delete undated.usedAt;
+		expect(conversationOf(await chat('conv-edited', 'And the risks?', { staticData: edited({ [key]: undated }) }))).toMatchObject({ new_session: true });
+		conversationMemory.clear();
+		const uncounted = { ...entry };
+		delete uncounted.turns;
+		const continued = await chat('conv-edited', 'And the risks?', { staticData: edited({ [key]: uncounted }) });
+		expect(conversationOf(continued)).toMatchObject({ session_id: conversationOf(first).session_id, turn: 1, new_session: false });
+	});
+
 	it('after a restart, manual runs (not saved by n8n) do not carry the conversation: a new session starts', async () => {
 		const manual = { run: { mode: 'manual' as const } };
 		const first = await chat('conv-manual', 'What grew in Q3?', manual);

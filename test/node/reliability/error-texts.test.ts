@@ -19,7 +19,16 @@ useSandbox((started) => (sandbox = started));
 
 type Op = 'Create' | 'Get Summary' | 'Get Many' | 'Send Message';
 
-async function fail(op: Op, action: FaultAction, options: INodeParameters = {}): Promise<{ message: string; description: string }> {
+interface Failure {
+	message: string;
+	description: string;
+	/** What n8n shows under the error's details (NodeApiError's errorResponse). */
+	errorResponse?: unknown;
+	/** What the node says happened to the request (see transport/errors.ts, Delivery). */
+	delivery?: unknown;
+}
+
+async function fail(op: Op, action: FaultAction, options: INodeParameters = {}): Promise<Failure> {
 	const [sessionId] = op === 'Create' || op === 'Get Many' ? [] : await seedSessions(sandbox, 1);
 	let parameters: INodeParameters;
 	let target: { method: string; path: string | RegExp };
@@ -41,14 +50,15 @@ async function fail(op: Op, action: FaultAction, options: INodeParameters = {}):
 			target = { method: 'POST', path: /\/messages\/stream$/ };
 			break;
 	}
-	sandbox.injectFault({ ...target, action });
+	// Every attempt fails the same way, so retried cases show what the last attempt said.
+	sandbox.injectFault({ ...target, action, times: Infinity });
 	const result: RunResult = await runWorkflow({
 		credentials: credentialsFor(sandbox),
 		items: [{}],
 		nodes: [{ name: op, parameters }],
 	});
-	const error = workflowError(result);
-	return { message: error.message, description: error.description ?? '' };
+	const error = workflowError(result) as ReturnType<typeof workflowError> & { errorResponse?: unknown; context?: { delivery?: unknown } };
+	return { message: error.message, description: error.description ?? '', errorResponse: error.errorResponse, delivery: error.context?.delivery };
 }
 
 const text = (status: number, body: string, contentType = 'text/plain'): FaultAction => ({ type: 'status', status, body, contentType });
@@ -99,6 +109,14 @@ describe('JSON error bodies, also when a stream request reads them as text', () 
 	it('shows a `detail` object as JSON', async () => {
 		const { message } = await fail('Create', { type: 'status', status: 409, body: { detail: { reason: 'locked', holder: 'req-7' } } });
 		expect(message).toBe('LlamaCloud error 409: {"reason":"locked","holder":"req-7"}');
+	});
+
+	it.each([
+		['a number', { detail: 42 }, 'LlamaCloud error 409: 42'],
+		['true', { detail: true }, 'LlamaCloud error 409: true'],
+		['null, next to a message', { detail: null, message: 'Locked' }, 'LlamaCloud error 409: Locked'],
+	])('shows a `detail` that is %s as LlamaCloud sent it', async (_kind, body, expected) => {
+		expect((await fail('Create', { type: 'status', status: 409, body })).message).toBe(expected);
 	});
 
 	it('names query fields of a 422 without the "query" prefix, and keeps entries that are plain text', async () => {
@@ -229,7 +247,38 @@ describe('network failures', () => {
 			const error = workflowError(result);
 			expect(error.message).toBe(`Could not reach LlamaCloud at http://${HOST}:8787 (${failure})`);
 			expect(error.description).toBe(description);
+			expect((error as { context?: { delivery?: string } }).context?.delivery).toBe('not_sent');
 			expect(sandbox.requests).toEqual([]);
 		});
+	});
+});
+
+describe('what else an error carries', () => {
+	it('counts a single retry as "1 retry"', async () => {
+		const { description } = await fail('Get Summary', { type: 'status', status: 500, body: { detail: 'Internal error' } }, { maxRetries: 1 });
+		expect(description).toBe("LlamaCloud had a server problem; it is usually temporary. Try again later, or raise 'Retries'. Gave up after 1 retry.");
+	});
+
+	it("keeps LlamaCloud's status, words, and the request's method and path (never the key) in the error details", async () => {
+		const { errorResponse } = await fail('Create', { type: 'status', status: 400, body: { detail: 'Bad index' } });
+		expect(errorResponse).toEqual({ status: 400, detail: 'Bad index', method: 'POST', path: '/api/v1/chat' });
+		expect(JSON.stringify(errorResponse)).not.toContain(sandbox.apiKey);
+	});
+
+	it('keeps the network code and the request in the error details', async () => {
+		const { errorResponse } = await fail('Get Summary', { type: 'drop' }, { maxRetries: 0 });
+		expect(errorResponse).toEqual({ code: 'ECONNRESET', method: 'GET', path: expect.stringMatching(/^\/api\/v1\/chat\/[^/]+\/summary$/) });
+	});
+
+	// Ask reads the tag to say truthfully what became of the question, and whether to delete its session.
+	it.each<[string, Op, FaultAction, INodeParameters, string]>([
+		['a refused request (400)', 'Create', { type: 'status', status: 400, body: { detail: 'Bad index' } }, {}, 'rejected'],
+		['a 429 with Retry-After, retried to the end', 'Create', { type: 'status', status: 429, headers: { 'retry-after': '0' } }, { maxRetries: 1 }, 'rejected'],
+		['a 500 on a Create', 'Create', { type: 'status', status: 500, body: { detail: 'Internal error' } }, {}, 'unknown'],
+		['a 500 on a read, retried to the end', 'Get Summary', { type: 'status', status: 500, body: { detail: 'Internal error' } }, { maxRetries: 1 }, 'unknown'],
+		['a 408 on a message', 'Send Message', { type: 'status', status: 408, body: { detail: 'Request timeout' } }, {}, 'unknown'],
+		['a connection reset after sending', 'Send Message', { type: 'drop' }, {}, 'unknown'],
+	])('tags %s as %s', async (_case, op, action, options, delivery) => {
+		expect((await fail(op, action, options)).delivery).toBe(delivery);
 	});
 });
