@@ -438,3 +438,24 @@ describe('A recorded LlamaCloud stream, however it is cut into chunks', () => {
 		}
 	});
 });
+
+describe('SseParser: the first bytes of a stream, and fields without a colon', () => {
+	const BOM = [0xef, 0xbb, 0xbf];
+	const withBytes = (prefix: number[], text: string) => new Uint8Array([...prefix, ...utf8(text)]);
+
+	it('skips a UTF-8 byte order mark at the very start', () => {
+		expect(parseAll([withBytes(BOM, 'data: hello\n\n')])).toEqual([{ data: 'hello' }]);
+	});
+
+	it.each([
+		['U+FF3F (EF BC BF)', '\uff3f'],
+		['U+FEFE (EF BB BE)', '\ufefe'],
+	])('keeps a first character that only starts like a byte order mark: %s', (_name, character) => {
+		// The character is part of the first field's name, so that field is not `data` and yields nothing.
+		expect(parseAll([utf8(`${character}data: hello\n\ndata: next\n\n`)])).toEqual([{ data: 'next' }]);
+	});
+
+	it('reads a `data` line without a colon as an empty data line', () => {
+		expect(parseAll([utf8('data\ndata: x\n\n')])).toEqual([{ data: '\nx' }]);
+	});
+});

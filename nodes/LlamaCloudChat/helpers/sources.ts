@@ -6,7 +6,7 @@ const MAX_SOURCES = 8;
 
 function text(value: unknown): string | undefined {
 	if (typeof value === 'string' && value.trim() !== '') return value.trim().replace(/\s+/g, ' ');
-	if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+	if (Number.isFinite(value)) return String(value);
 	return undefined;
 }
 

@@ -33,7 +33,7 @@ function zoneOffsetMs(utcMs: number, timeZone: string): number {
 				second: 'numeric',
 			})
 				.formatToParts(new Date(utcMs))
-				.filter((part) => part.type !== 'literal')
+				// year, month, day, hour, minute, second (and the literals between them, never read)
 				.map((part) => [part.type, Number(part.value)]),
 		);
 	} catch {

@@ -173,7 +173,7 @@ export function apiErrorFromNetwork(
 			: make(`The connection to LlamaCloud at ${context.baseUrl} failed (${code ?? reason})`, 'The request failed before LlamaCloud answered. Try again later.', 'unknown');
 	}
 	// A POST that was sent and got no answer: LlamaCloud may have acted on it.
-	const raise = timedOut ? " If LlamaCloud is often this slow, raise the node's 'Timeout' option." : '';
+	const raise = " If LlamaCloud is often this slow, raise the node's 'Timeout' option.";
 	if (context.mode === 'stream') {
 		return timedOut
 			? make(`LlamaCloud did not start answering within ${context.timeoutMs} ms (${code})`, `The message was sent, and the turn may still be running. ${notRepeated('stream', sessionId)}${raise}`, 'unknown')

@@ -199,9 +199,10 @@ describe('a success whose body is not what LlamaCloud sends (a proxy, a login pa
 		['Create', 'an empty body', text(200, '', 'application/json'), 'LlamaCloud answered 200 without a JSON object: an empty body'],
 		['Create', 'a login page', text(200, '<html><h1>Sign in</h1></html>', 'text/html'), 'LlamaCloud answered 200 without a JSON object: Sign in'],
 	])('%s answered with %s', async (op, _label, action, expected) => {
-		const { message, description } = await fail(op, action);
+		const { message, description, errorResponse } = await fail(op, action);
 		expect(message).toBe(expected);
 		expect(description).toBe(NOT_LLAMACLOUD);
+		expect(errorResponse).toEqual({ status: 200, method: op === 'Create' ? 'POST' : 'GET', path: expect.stringMatching(/^\/api\/v1\/chat/) });
 	});
 
 	it('says "a JSON list" was expected where a list is', async () => {
@@ -263,6 +264,14 @@ describe('what else an error carries', () => {
 		const { errorResponse } = await fail('Create', { type: 'status', status: 400, body: { detail: 'Bad index' } });
 		expect(errorResponse).toEqual({ status: 400, detail: 'Bad index', method: 'POST', path: '/api/v1/chat' });
 		expect(JSON.stringify(errorResponse)).not.toContain(sandbox.apiKey);
+	});
+
+	it('a Create whose connection breaks says so, naming the code, and that it was not created again', async () => {
+		const { message, description } = await fail('Create', { type: 'drop' }, { maxRetries: 0 });
+		expect(message).toBe('The connection broke before LlamaCloud answered (ECONNRESET)');
+		expect(description).toBe(
+			'The session was not created again, since the failed attempt may have created one: Session → Get Many lists the sessions that exist.',
+		);
 	});
 
 	it('keeps the network code and the request in the error details', async () => {
