@@ -253,6 +253,18 @@ describe('TurnCollector: building the answer of a turn', () => {
 		]);
 	});
 
+	it('names tool calls that come without a call_id by their place, and keeps each one', () => {
+		const result = collect([
+			{ type: 'tool_call', name: 'search', arguments: { query: 'Q3' } },
+			{ type: 'tool_call', arguments: { query: 'Q4' } },
+			stop(),
+		]);
+		expect(result.citations).toEqual([
+			{ call_id: 'call-0', tool: 'search', arguments: { query: 'Q3' }, result: null },
+			{ call_id: 'call-1', tool: null, arguments: { query: 'Q4' }, result: null },
+		]);
+	});
+
 	it('keeps a tool result without a matching call as a citation of its own', () => {
 		const result = collect([{ type: 'tool_result', call_id: 'lost', name: 'search', result: { hits: 1 } }, stop()]);
 		expect(result.citations).toEqual([{ call_id: 'lost', tool: 'search', arguments: null, result: { hits: 1 } }]);
