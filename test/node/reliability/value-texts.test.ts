@@ -1,0 +1,72 @@
+// How a bad value is named in the error: the user sees what the field got (null, a list, an object,
+// a number, a boolean, or the text itself, cut at 40 characters) and nothing is sent. Through
+// n8n-core's engine against the sandbox; the ~200 seeded cases of bad-input.test.ts check that
+// nothing is sent, these pin the words.
+
+import type { INodeParameters } from 'n8n-workflow';
+
+import { runWorkflow } from '../../harness/run-workflow';
+import { useSandbox } from '../../harness/support';
+import type { Sandbox } from '../../sandbox';
+import { credentialsFor, workflowError } from './support';
+
+let sandbox: Sandbox;
+
+useSandbox((started) => (sandbox = started));
+
+async function messageFor(parameters: INodeParameters): Promise<string> {
+	const result = await runWorkflow({ credentials: credentialsFor(sandbox), nodes: [{ name: 'Node', parameters }] });
+	expect(sandbox.requests).toEqual([]);
+	return workflowError(result).message;
+}
+
+const create = (indexIds: string): INodeParameters => ({ resource: 'session', operation: 'create', indexIds });
+const ask = (prompt: string): INodeParameters => ({ resource: 'message', operation: 'ask', indexIds: ['idx-q3-reports'], prompt, conversationId: '' });
+const get = (sessionId: string): INodeParameters => ({ resource: 'session', operation: 'get', sessionId: { __rl: true, mode: 'id', value: sessionId } });
+
+const forty = 'abcdefghij'.repeat(4);
+
+describe('what a bad value is called in the error', () => {
+	it.each([
+		['null', '={{ [null] }}', 'Indexes: expected index IDs as text, got null'],
+		['a list', '={{ [[[["idx-q3-reports"]]]] }}', 'Indexes: expected index IDs as text, got a list'],
+		['an object', '={{ [{ id: "idx-q3-reports" }] }}', 'Indexes: expected index IDs as text, got an object'],
+		['a number', '={{ [42] }}', 'Indexes: expected index IDs as text, got a number'],
+		['a boolean', '={{ [true] }}', 'Indexes: expected index IDs as text, got a boolean'],
+		['longer text, cut at 40 characters', `={{ ["${forty} ${forty}"] }}`, `Indexes: "${forty}…" is not a valid index ID`],
+	])('Indexes: %s', async (_kind, value, expected) => {
+		expect(await messageFor(create(value))).toBe(expected);
+	});
+
+	it('Indexes: text of exactly 40 characters is shown whole', async () => {
+		const id = `${'a b '.repeat(9)}abcd`;
+		expect(id).toHaveLength(40);
+		expect(await messageFor(create(`={{ ["${id}"] }}`))).toBe(`Indexes: "${id}" is not a valid index ID`);
+	});
+
+	it.each([
+		['null', '={{ null }}', 'Prompt is required, got null'],
+		['empty text', '={{ "   " }}', 'Prompt is required, got "   "'],
+		['an object', '={{ { q: "What grew?" } }}', 'Prompt must be text, got an object'],
+		['a list', '={{ ["What grew?"] }}', 'Prompt must be text, got a list'],
+		['a boolean', '={{ false }}', 'Prompt must be text, got a boolean'],
+	])('Prompt: %s', async (_kind, value, expected) => {
+		expect(await messageFor(ask(value))).toBe(expected);
+	});
+
+	it.each([
+		['null', '={{ null }}', 'Session is required, got null'],
+		['an object', '={{ { id: 1 } }}', 'Session is required, got an object'],
+		['text with a space', '={{ "ses 1" }}', 'Session "ses 1" is not a valid ID'],
+		['a number, which is a fine ID', '={{ 12345 }}', undefined],
+	])('Session: %s', async (_kind, value, expected) => {
+		if (expected === undefined) {
+			// Numbers are IDs: the request is made (and the sandbox does not know the session).
+			const result = await runWorkflow({ credentials: credentialsFor(sandbox), nodes: [{ name: 'Node', parameters: get(value) }] });
+			expect(workflowError(result).message).toMatch(/^LlamaCloud error 404/);
+			expect(sandbox.requests.map((request) => request.path)).toEqual(['/api/v1/chat/12345']);
+			return;
+		}
+		expect(await messageFor(get(value))).toBe(expected);
+	});
+});
