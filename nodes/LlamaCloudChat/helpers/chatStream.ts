@@ -59,7 +59,7 @@ export class AnswerStreamer {
 	 * block, or a block longer than its deltas), then appends `suffix` (the sources).
 	 */
 	async finish(answer: string, suffix = ''): Promise<void> {
-		if (!this.send || this.ended) return;
+		// (Inert when not streaming or already ended: text() and end() check that.)
 		if (answer.startsWith(this.streamed)) await this.text(answer.slice(this.streamed.length));
 		await this.text(suffix);
 		await this.end();

@@ -27,9 +27,10 @@ function sourceOf(passage: IDataObject): string | undefined {
 export function sourcesMarkdown(citations: Citation[]): string {
 	const sources: string[] = [];
 	for (const citation of citations) {
-		const passages = Array.isArray(citation.result) ? citation.result : [];
-		for (const passage of passages) {
-			if (!passage || typeof passage !== 'object' || Array.isArray(passage)) continue;
+		if (!Array.isArray(citation.result)) continue;
+		for (const passage of citation.result as unknown[]) {
+			// Anything but null has fields to read (text and lists just have none of ours).
+			if (!passage) continue;
 			const source = sourceOf(passage as IDataObject);
 			if (source && !sources.includes(source)) sources.push(source);
 		}

@@ -288,6 +288,12 @@ describe('Message → Ask in a conversation', () => {
 			expect(sandbox.requests).toHaveLength(0);
 		});
 
+		it.each(['={{ null }}', '={{ undefined }}'])('takes a Conversation ID of %s as none: a one-shot question', async (expression) => {
+			const output = outputOf(await chat('ignored', 'What grew in Q3?', { parameters: { conversationId: expression } }));
+			expect(output).not.toHaveProperty('conversation');
+			expect(output.answer).toContain('Q3 revenue grew 12%');
+		});
+
 		it('takes a number as a Conversation ID, the same conversation as its text', async () => {
 			const run = conversationRunner();
 			const first = outputOf(await run('ignored', 'What grew in Q3?', { conversationId: '={{ 42 }}' }));

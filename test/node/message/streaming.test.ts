@@ -119,6 +119,27 @@ describe('Streaming the answer into the chat', () => {
 	});
 
 	it.each([
+		['extends', 'Revenue grew', 'Revenue grew 12% in Q3.', ['Revenue', ' grew', ' 12% in Q3.']],
+		['rewrites', 'Revenue rose', 'Revenue grew 12% in Q3, led by the enterprise tier.', ['Revenue', ' rose']],
+	])('when the final text block %s what was streamed, only a true continuation is streamed after it', async (_case, _streamed, block, items) => {
+		const stop = { type: 'stop', error: null, is_error: false, usage: { duration_ms: 1, total_input_tokens: 1, total_output_tokens: 1, turns: 1 } };
+		sandbox.setStreamBehaviour({
+			events: [{ type: 'text_delta', content: 'Revenue' }, { type: 'text_delta', content: items[1] }, { type: 'text', content: block }, stop],
+		});
+		const result = await run(ask({ options: { appendSources: 'never' } }));
+		expect(outputOf(result).answer).toBe(block);
+		expect(result.chunks.map((chunk) => chunk.type)).toEqual(['begin', ...items.map(() => 'item'), 'end']);
+		expect(result.chunks.filter((chunk) => chunk.type === 'item').map((chunk) => chunk.content)).toEqual(items);
+	});
+
+	it('a message LlamaCloud refuses before answering opens no stream: no begin, no end, only n8n\'s error', async () => {
+		sandbox.injectFault({ method: 'POST', path: /\/messages\/stream$/, action: { type: 'status', status: 400, body: { detail: 'Bad index' } } });
+		const result = await run(ask());
+		expect(errorOf(result).message).toBe('LlamaCloud error 400: Bad index');
+		expect(result.chunks.map((chunk) => chunk.type)).toEqual(['error']);
+	});
+
+	it.each([
 		['the connection breaks half-way', 'drop-mid-stream' as const, /The connection broke while LlamaCloud was answering/],
 		['LlamaCloud reports an error', 'in-band-error' as const, /LlamaCloud could not answer/],
 	])('when %s, the stream ends cleanly and the item fails as without streaming', async (_case, mode, message) => {

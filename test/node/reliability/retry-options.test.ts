@@ -80,4 +80,32 @@ describe('Retries option', () => {
 		expect(results).toHaveLength(2);
 		expect(sandbox.requests.filter((request) => request.path === '/api/v1/chat')).toHaveLength(3);
 	});
+
+	it('the lists keep their two retries even when the node is set to none (the option is for runs)', async () => {
+		sandbox.injectFault({ method: 'GET', path: '/api/v1/chat', times: 2, action: unavailable() });
+		sandbox.addSessions(sandbox.fixtures.defaultProjectId, 2);
+
+		const { results } = await listSearch('searchSessions', { credentials: credentialsFor(sandbox), parameters: { options: { maxRetries: 0 } } });
+
+		expect(results).toHaveLength(2);
+		expect(sandbox.requests.filter((request) => request.path === '/api/v1/chat')).toHaveLength(3);
+	});
+});
+
+describe('Timeout option', () => {
+	// n8n's number field allows no 0 here, but an expression can give one: it means "not set".
+	it.each([0, -1, '={{ "soon" }}'])('a Timeout of %s means the default, not "no time at all"', async (timeout) => {
+		const [sessionId] = await seedSessions(sandbox, 1);
+		const result = await runs.run({
+			credentials: credentialsFor(sandbox),
+			nodes: [
+				{
+					name: 'LlamaCloud',
+					parameters: { resource: 'message', operation: 'send', sessionId: byId(sessionId), prompt: 'What grew in Q3?', options: { timeout } },
+				},
+			],
+		});
+		expect(result.error).toBeUndefined();
+		expect(result.output('LlamaCloud')[0].json.answer).toContain('Q3 revenue grew 12%');
+	});
 });
