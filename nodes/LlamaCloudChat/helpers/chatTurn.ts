@@ -35,7 +35,7 @@ const GRACE_OVER: unique symbol = Symbol('grace over');
 
 function gracePeriod(ms: number): Promise<typeof GRACE_OVER> {
 	return new Promise((resolve) =>
-		AbortSignal.timeout(ms).addEventListener('abort', () => resolve(GRACE_OVER), { once: true }),
+		AbortSignal.timeout(ms).addEventListener('abort', () => resolve(GRACE_OVER)),
 	);
 }
 
@@ -54,8 +54,8 @@ export async function runChatTurn(
 	streamer?: AnswerStreamer,
 ): Promise<TurnResult> {
 	const node = context.getNode();
-	const body: IDataObject = { index_ids: request.indexIds, prompt: request.prompt };
-	if (options.requireAllIndexes !== undefined) body.require_all_indexes = options.requireAllIndexes;
+	// JSON leaves `require_all_indexes` out when it is not set, and LlamaCloud applies its default.
+	const body: IDataObject = { index_ids: request.indexIds, prompt: request.prompt, require_all_indexes: options.requireAllIndexes };
 	const { body: stream, received, finished, idleTimedOut, whenIdle } = await llamaCloudStream(
 		context,
 		sessionPath(request.sessionId, '/messages/stream'),

@@ -435,6 +435,12 @@ describe('Message → Send', () => {
 			expect(errorOf(result).message).toBe('LlamaCloud stopped sending the answer for 300 ms');
 		});
 
+		it('names an idle timeout of exactly a second as "1 s"', async () => {
+			sandbox.setStreamBehaviour({ chunkDelayMs: 4000 });
+			const result = await createAndSend({ options: { streamIdleTimeout: 1000 } });
+			expect(errorOf(result).message).toBe('LlamaCloud stopped sending the answer for 1 s');
+		});
+
 		it('names an idle timeout of a second or more in seconds', async () => {
 			sandbox.setStreamBehaviour({ chunkDelayMs: 4000 });
 			const result = await createAndSend({ options: { streamIdleTimeout: 1250 } });

@@ -92,6 +92,16 @@ describe('Retries option', () => {
 	});
 });
 
+describe('the first page of a list', () => {
+	it('sends no page token when n8n asks for the first page with an empty one', async () => {
+		sandbox.addSessions(sandbox.fixtures.defaultProjectId, 2);
+		const { results } = await listSearch('searchSessions', { credentials: credentialsFor(sandbox), parameters: {}, paginationToken: '' });
+		expect(results).toHaveLength(2);
+		const [request] = sandbox.requests.filter((r) => r.path === '/api/v1/chat');
+		expect(request.query).toEqual({ page_size: '50' });
+	});
+});
+
 describe('Timeout option', () => {
 	// n8n's number field allows no 0 here, but an expression can give one: it means "not set".
 	it.each([0, -1, '={{ "soon" }}'])('a Timeout of %s means the default, not "no time at all"', async (timeout) => {
