@@ -38,7 +38,7 @@ export async function waitUnlessCancelled(
 	let onAbort: () => void = () => {};
 	const aborted = new Promise<never>((_, reject) => {
 		onAbort = () => reject(cancelledError(context, doing, itemIndex));
-		signal.addEventListener('abort', onAbort, { once: true });
+		signal.addEventListener('abort', onAbort);
 	});
 	try {
 		await Promise.race([sleep(ms), aborted]);

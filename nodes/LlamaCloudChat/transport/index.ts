@@ -129,14 +129,17 @@ function networkErrorOf(error: unknown): { code?: string; message: string } {
 	return { code, message: typeof message === 'string' ? message : 'request failed' };
 }
 
-/** An abort signal that fires when either of two does (the execution's cancel signal may be missing). */
+/**
+ * An abort signal that fires when either of two does (the execution's cancel signal may be missing).
+ * (An abort signal fires once, so its listeners need no `once`.)
+ */
 function eitherSignal(own: AbortSignal, other: AbortSignal | undefined): AbortSignal {
 	if (!other) return own;
 	const both = new AbortController();
 	const abort = () => both.abort();
 	if (own.aborted || other.aborted) abort();
-	own.addEventListener('abort', abort, { once: true });
-	other.addEventListener('abort', abort, { once: true });
+	own.addEventListener('abort', abort);
+	other.addEventListener('abort', abort);
 	return both.signal;
 }
 
@@ -175,7 +178,7 @@ async function answerStarts(
 			abort.abort();
 			reject(Object.assign(new Error(`timeout of ${timeoutMs}ms exceeded`), { code: 'ECONNABORTED' }));
 		};
-		timer.addEventListener('abort', onTimeout, { once: true });
+		timer.addEventListener('abort', onTimeout);
 	});
 	// Only an answer that came in time is read; one that raced the deadline is closed.
 	sent.then(
@@ -338,7 +341,7 @@ function watchIdle(body: ByteStream, idleMs: number): Omit<AnswerStream, 'body'>
 	let strike: (error: Error) => void = () => {};
 	const whenIdle = new Promise<never>((_, reject) => (strike = reject));
 	whenIdle.catch(() => {}); // observed by the reader's race; never unhandled
-	const arm = (ms: number) => AbortSignal.timeout(ms).addEventListener('abort', check, { once: true });
+	const arm = (ms: number) => AbortSignal.timeout(ms).addEventListener('abort', check);
 	const check = () => {
 		if (ended) return;
 		const quietFor = Date.now() - lastChunkAt;
