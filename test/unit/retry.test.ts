@@ -109,6 +109,18 @@ describe('retryDelayMs with a server hint', () => {
 		expect(retryDelayMs(0, { 'retry-after': new Date(now + 3_600_000).toUTCString() }, now)).toBe(60_000);
 	});
 
+	it('takes a hint of 0 as "now", and falls back for a negative or unreadable retry-after-ms', () => {
+		expect(withRandom(0, () => retryDelayMs(1, { 'retry-after-ms': '0' }, now))).toBe(0);
+		expect(withRandom(0, () => retryDelayMs(1, { 'retry-after': '0' }, now))).toBe(0);
+		expect(withRandom(0, () => retryDelayMs(1, { 'retry-after-ms': '-250' }, now))).toBe(1000);
+		expect(withRandom(0, () => retryDelayMs(1, { 'retry-after-ms': 'soon', 'retry-after': '2' }, now))).toBe(2000);
+		expect(withRandom(0, () => retryDelayMs(1, { 'retry-after': 'soon' }, now))).toBe(1000);
+	});
+
+	it('never waits a negative time: a negative Retry-After means "now"', () => {
+		expect(withRandom(0, () => retryDelayMs(1, { 'retry-after': '-3' }, now))).toBe(0);
+	});
+
 	it('falls back to backoff for an unreadable hint, and reads the first of repeated headers', () => {
 		expect(withRandom(0, () => retryDelayMs(1, { 'retry-after': 'soon' }, now))).toBe(1000);
 		expect(retryDelayMs(0, { 'retry-after': ['3', '9'] }, now)).toBe(3000);

@@ -39,8 +39,9 @@ const TRANSIENT_NETWORK = new Set([
 	'ECONNCLOSED',
 ]);
 
+/** A response header by its lower-case name (Node gives incoming header names in lower case). */
 function header(headers: Record<string, unknown> | undefined, name: string): string | undefined {
-	const value = headers?.[name] ?? headers?.[name.toLowerCase()];
+	const value = headers?.[name];
 	if (Array.isArray(value)) return value[0] === undefined ? undefined : String(value[0]);
 	return value === undefined || value === null ? undefined : String(value);
 }
