@@ -471,3 +471,44 @@ describe('SseParser: the first bytes of a stream, and fields without a colon', (
 		expect(parseAll([utf8('data\ndata: x\n\n')])).toEqual([{ data: '\nx' }]);
 	});
 });
+
+// The early notice that lets a chat turn drop its deltas when a whole `text` block is on its way
+// (helpers/chatTurn.ts): only memory depends on it, so it is pinned here, at the parser.
+describe('SseParser: told when a long data line starts', () => {
+	function starts(chunks: string[]): string[] {
+		const seen: string[] = [];
+		const parser = new SseParser(undefined, (start) => seen.push(start));
+		for (const chunk of chunks) parser.push(chunk);
+		return seen;
+	}
+
+	it('tells the first piece of a data line that goes on past its chunk, without "data:" and its space', () => {
+		expect(starts(['data: {"type":"text","content":"Rev', 'enue grew"}\n\n'])).toEqual(['{"type":"text","content":"Rev']);
+		expect(starts(['data:{"type":"text"'])).toEqual(['{"type":"text"']);
+	});
+
+	it('tells at most the 64 bytes after "data:"', () => {
+		expect(starts([`data:${'x'.repeat(100)}`])).toEqual(['x'.repeat(64)]);
+		expect(starts([`data: ${'x'.repeat(100)}`])).toEqual(['x'.repeat(63)]);
+	});
+
+	it.each([
+		['a data line that ends in its chunk', ['data: short\n']],
+		['another field', ['event: text']],
+		['a line that only starts like data', ['dat', 'a: x']],
+		['"data" without its colon', ['data  x']],
+		['a field that is not data', ['datb: x']],
+		['a field whose name only begins with data', ['databases: x']],
+		['a continuation of a line already started', ['event: te', 'data: x']],
+		['a second data line of the same message', ['data: one\ndata: two']],
+	])('says nothing for %s', (_case, chunks) => {
+		expect(starts(chunks)).toEqual([]);
+	});
+
+	it('tells the event name as soon as its line arrives', () => {
+		const names: string[] = [];
+		const parser = new SseParser((name) => names.push(name));
+		parser.push('event: text\ndata: {"type":"te');
+		expect(names).toEqual(['text']);
+	});
+});

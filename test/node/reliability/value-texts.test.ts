@@ -69,4 +69,27 @@ describe('what a bad value is called in the error', () => {
 		}
 		expect(await messageFor(get(value))).toBe(expected);
 	});
+
+	it('Project: not a UUID, naming the field and what to do', async () => {
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			nodes: [{ name: 'Node', parameters: { ...create('idx-q3-reports'), project: { __rl: true, mode: 'id', value: '={{ "q3 reports" }}' } } }],
+		});
+		const error = workflowError(result);
+		expect(error.message).toBe('Project must be a UUID, got "q3 reports"');
+		expect(error.description).toBe(
+			"Pick the project from the list, paste its ID (like 2f0e1a2b-0000-4000-8000-000000000001), or leave it empty to use the API key's default.",
+		);
+		expect(sandbox.requests).toEqual([]);
+	});
+
+	it('Project: a UUID with spaces around it is used without them', async () => {
+		const project = sandbox.fixtures.defaultProjectId;
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			nodes: [{ name: 'Node', parameters: { ...create('idx-q3-reports'), project: { __rl: true, mode: 'id', value: `={{ "  ${project} " }}` } } }],
+		});
+		expect(result.error).toBeUndefined();
+		expect(sandbox.requests[0].query).toEqual({ project_id: project });
+	});
 });
