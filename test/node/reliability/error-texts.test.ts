@@ -198,6 +198,7 @@ describe('a success whose body is not what LlamaCloud sends (a proxy, a login pa
 		['Get Summary', 'a JSON list', { type: 'status', status: 200, body: [1, 2, 3] }, 'LlamaCloud answered 200 without a JSON object: a JSON list'],
 		['Create', 'an empty body', text(200, '', 'application/json'), 'LlamaCloud answered 200 without a JSON object: an empty body'],
 		['Create', 'a login page', text(200, '<html><h1>Sign in</h1></html>', 'text/html'), 'LlamaCloud answered 200 without a JSON object: Sign in'],
+		['Get Summary', 'JSON null', text(200, 'null', 'application/json'), 'LlamaCloud answered 200 without a JSON object: an empty body'],
 	])('%s answered with %s', async (op, _label, action, expected) => {
 		const { message, description, errorResponse } = await fail(op, action);
 		expect(message).toBe(expected);
