@@ -499,6 +499,8 @@ describe('SseParser: told when a long data line starts', () => {
 		['"data" without its colon', ['data  x']],
 		['a field that is not data', ['datb: x']],
 		['a field whose name only begins with data', ['databases: x']],
+		['a field whose name only ends like data', ['meta: x']],
+		['another field ending in "ata"', ['xata: x']],
 		['a continuation of a line already started', ['event: te', 'data: x']],
 		['a second data line of the same message', ['data: one\ndata: two']],
 	])('says nothing for %s', (_case, chunks) => {
