@@ -8,6 +8,7 @@
 // jest only the files that hold a test the pattern selects. The same tests run, with the same
 // names; files without one of them are not loaded. When a pattern names a test the map does not
 // know, jest runs as Stryker asked (every file), so a mutant can never lose a test that covers it.
+// COVERING_FILES_LOG=<file> appends, per mutant run, the files jest was given (to check the hook).
 
 const fs = require('node:fs');
 const path = require('node:path');

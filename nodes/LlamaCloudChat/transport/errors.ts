@@ -148,6 +148,7 @@ const NOT_SENT: Record<string, string> = {
 	ENOTFOUND: 'The host name did not resolve. Check the Region or Base URL of the credential.',
 	EAI_AGAIN: "The host name could not be resolved right now. Check the network and the credential's Base URL.",
 };
+const RAISE_TIMEOUT = " If LlamaCloud is often this slow, raise the node's 'Timeout' option.";
 const TIMED_OUT = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
 
 export function apiErrorFromNetwork(
@@ -173,14 +174,13 @@ export function apiErrorFromNetwork(
 			: make(`The connection to LlamaCloud at ${context.baseUrl} failed (${code ?? reason})`, 'The request failed before LlamaCloud answered. Try again later.', 'unknown');
 	}
 	// A POST that was sent and got no answer: LlamaCloud may have acted on it.
-	const raise = " If LlamaCloud is often this slow, raise the node's 'Timeout' option.";
 	if (context.mode === 'stream') {
 		return timedOut
-			? make(`LlamaCloud did not start answering within ${context.timeoutMs} ms (${code})`, `The message was sent, and the turn may still be running. ${notRepeated('stream', sessionId)}${raise}`, 'unknown')
+			? make(`LlamaCloud did not start answering within ${context.timeoutMs} ms (${code})`, `The message was sent, and the turn may still be running. ${notRepeated('stream', sessionId)}${RAISE_TIMEOUT}`, 'unknown')
 			: make(`The connection broke before LlamaCloud answered (${code ?? reason})`, `The message may have reached LlamaCloud. ${notRepeated('stream', sessionId)}`, 'unknown');
 	}
 	return timedOut
-		? make(`LlamaCloud did not answer within ${context.timeoutMs} ms (${code})`, `${notRepeated('create', sessionId)}${raise}`, 'unknown')
+		? make(`LlamaCloud did not answer within ${context.timeoutMs} ms (${code})`, `${notRepeated('create', sessionId)}${RAISE_TIMEOUT}`, 'unknown')
 		: make(`The connection broke before LlamaCloud answered (${code ?? reason})`, notRepeated('create', sessionId), 'unknown');
 }
 

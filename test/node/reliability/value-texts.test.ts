@@ -6,7 +6,7 @@
 import type { INodeParameters } from 'n8n-workflow';
 
 import { runWorkflow } from '../../harness/run-workflow';
-import { useSandbox } from '../../harness/support';
+import { byId, useSandbox } from '../../harness/support';
 import type { Sandbox } from '../../sandbox';
 import { credentialsFor, workflowError } from './support';
 
@@ -14,15 +14,22 @@ let sandbox: Sandbox;
 
 useSandbox((started) => (sandbox = started));
 
-async function messageFor(parameters: INodeParameters): Promise<string> {
-	const result = await runWorkflow({ credentials: credentialsFor(sandbox), nodes: [{ name: 'Node', parameters }] });
+const run = async (parameters: INodeParameters) =>
+	await runWorkflow({ credentials: credentialsFor(sandbox), nodes: [{ name: 'Node', parameters }] });
+
+/** The error a node with these parameters fails with, after checking that it sent nothing. */
+async function errorFor(parameters: INodeParameters) {
+	const error = workflowError(await run(parameters));
 	expect(sandbox.requests).toEqual([]);
-	return workflowError(result).message;
+	return error;
 }
+
+const messageFor = async (parameters: INodeParameters): Promise<string> => (await errorFor(parameters)).message;
 
 const create = (indexIds: string): INodeParameters => ({ resource: 'session', operation: 'create', indexIds });
 const ask = (prompt: string): INodeParameters => ({ resource: 'message', operation: 'ask', indexIds: ['idx-q3-reports'], prompt, conversationId: '' });
-const get = (sessionId: string): INodeParameters => ({ resource: 'session', operation: 'get', sessionId: { __rl: true, mode: 'id', value: sessionId } });
+const get = (sessionId: string): INodeParameters => ({ resource: 'session', operation: 'get', sessionId: byId(sessionId) });
+const inProject = (project: string): INodeParameters => ({ ...create('idx-q3-reports'), project: byId(project) });
 
 const forty = 'abcdefghij'.repeat(4);
 
@@ -58,38 +65,26 @@ describe('what a bad value is called in the error', () => {
 		['null', '={{ null }}', 'Session is required, got null'],
 		['an object', '={{ { id: 1 } }}', 'Session is required, got an object'],
 		['text with a space', '={{ "ses 1" }}', 'Session "ses 1" is not a valid ID'],
-		['a number, which is a fine ID', '={{ 12345 }}', undefined],
 	])('Session: %s', async (_kind, value, expected) => {
-		if (expected === undefined) {
-			// Numbers are IDs: the request is made (and the sandbox does not know the session).
-			const result = await runWorkflow({ credentials: credentialsFor(sandbox), nodes: [{ name: 'Node', parameters: get(value) }] });
-			expect(workflowError(result).message).toMatch(/^LlamaCloud error 404/);
-			expect(sandbox.requests.map((request) => request.path)).toEqual(['/api/v1/chat/12345']);
-			return;
-		}
 		expect(await messageFor(get(value))).toBe(expected);
 	});
 
+	it('Session: a number is a fine ID, so the request is made (and the sandbox does not know it)', async () => {
+		expect(workflowError(await run(get('={{ 12345 }}'))).message).toMatch(/^LlamaCloud error 404/);
+		expect(sandbox.requests.map((request) => request.path)).toEqual(['/api/v1/chat/12345']);
+	});
+
 	it('Project: not a UUID, naming the field and what to do', async () => {
-		const result = await runWorkflow({
-			credentials: credentialsFor(sandbox),
-			nodes: [{ name: 'Node', parameters: { ...create('idx-q3-reports'), project: { __rl: true, mode: 'id', value: '={{ "q3 reports" }}' } } }],
-		});
-		const error = workflowError(result);
+		const error = await errorFor(inProject('={{ "q3 reports" }}'));
 		expect(error.message).toBe('Project must be a UUID, got "q3 reports"');
 		expect(error.description).toBe(
 			"Pick the project from the list, paste its ID (like 2f0e1a2b-0000-4000-8000-000000000001), or leave it empty to use the API key's default.",
 		);
-		expect(sandbox.requests).toEqual([]);
 	});
 
 	it('Project: a UUID with spaces around it is used without them', async () => {
 		const project = sandbox.fixtures.defaultProjectId;
-		const result = await runWorkflow({
-			credentials: credentialsFor(sandbox),
-			nodes: [{ name: 'Node', parameters: { ...create('idx-q3-reports'), project: { __rl: true, mode: 'id', value: `={{ "  ${project} " }}` } } }],
-		});
-		expect(result.error).toBeUndefined();
+		expect((await run(inProject(`={{ "  ${project} " }}`))).error).toBeUndefined();
 		expect(sandbox.requests[0].query).toEqual({ project_id: project });
 	});
 });

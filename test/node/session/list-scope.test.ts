@@ -4,15 +4,13 @@
 // Through n8n-core's LoadOptionsContext, against the sandbox.
 
 import { listSearch, loadOptions } from '../../harness/methods';
-import { useSandbox } from '../../harness/support';
+import { byId, useSandbox } from '../../harness/support';
 import type { Sandbox } from '../../sandbox';
 import { credentialsFor } from '../reliability/support';
 
 let sandbox: Sandbox;
 
 useSandbox((started) => (sandbox = started));
-
-const byId = (value: string) => ({ __rl: true, mode: 'id', value });
 
 async function sessionListQuery(organization: string, project: string): Promise<Record<string, unknown>> {
 	await listSearch('searchSessions', {
