@@ -467,6 +467,20 @@ describe('SseParser: the first bytes of a stream, and fields without a colon', (
 		expect(parseAll([utf8(`${character}data: hello\n\ndata: next\n\n`)])).toEqual([{ data: 'next' }]);
 	});
 
+	it('skips the byte order mark only there: one that starts a later line is part of that field name', () => {
+		expect(parseAll([utf8('data: one\n\n\ufeffdata: two\n\ndata: three\n\n')])).toEqual([{ data: 'one' }, { data: 'three' }]);
+		expect(parseAll([utf8('data: one\n\n'), withBytes(BOM, 'data: two\n\n')])).toEqual([{ data: 'one' }]);
+	});
+
+	it('skips no mark that arrives split over the first chunks, nor one after that', () => {
+		const chunks = [new Uint8Array([0xef]), withBytes([0xbb, 0xbf], 'data: one\n\n'), withBytes(BOM, 'data: two\n\n'), utf8('data: three\n\n')];
+		expect(parseAll(chunks)).toEqual([{ data: 'three' }]);
+	});
+
+	it('still skips the mark after empty chunks at the start', () => {
+		expect(parseAll([new Uint8Array(0), '', withBytes(BOM, 'data: hello\n\n')])).toEqual([{ data: 'hello' }]);
+	});
+
 	it('reads a `data` line without a colon as an empty data line', () => {
 		expect(parseAll([utf8('data\ndata: x\n\n')])).toEqual([{ data: '\nx' }]);
 	});
@@ -498,6 +512,9 @@ describe('SseParser: told when a long data line starts', () => {
 		['a line that only starts like data', ['dat', 'a: x']],
 		['"data" without its colon', ['data  x']],
 		['a field that is not data', ['datb: x']],
+		['a field differing from data in its second letter', ['dbta: x']],
+		['a field differing from data in its third letter', ['daza: x']],
+		['a line of only "data" so far', ['data']],
 		['a field whose name only begins with data', ['databases: x']],
 		['a field whose name only ends like data', ['meta: x']],
 		['another field ending in "ata"', ['xata: x']],

@@ -10,9 +10,9 @@ export interface SseMessage {
 	data: string;
 }
 
-/** `data:` at the start of a line's bytes. */
+/** `data:` at the start of a line's bytes (past its end, a Uint8Array reads `undefined`). */
 function startsWithData(bytes: Uint8Array): boolean {
-	return bytes.length >= 5 && bytes[0] === 100 && bytes[1] === 97 && bytes[2] === 116 && bytes[3] === 97 && bytes[4] === 58;
+	return bytes[0] === 100 && bytes[1] === 97 && bytes[2] === 116 && bytes[3] === 97 && bytes[4] === 58;
 }
 
 export class SseParser {
@@ -54,24 +54,20 @@ export class SseParser {
 
 	/** Flushes what is left at end of stream; a last message without its blank line still counts. */
 	end(): SseMessage[] {
-		const messages: SseMessage[] = [];
-		if (this.lineParts.length > 0) {
-			const message = this.line(this.takeLine(new Uint8Array(0)));
-			if (message) messages.push(message);
-		}
-		const last = this.dispatch();
-		if (last) messages.push(last);
-		return messages;
+		// The rest of the last line ends (when there is none, that empty line ends the message), then the message.
+		const messages = [this.line(this.takeLine(new Uint8Array(0))), this.dispatch()];
+		return messages.filter((message): message is SseMessage => message !== undefined);
 	}
 
 	private scan(bytes: Uint8Array): SseMessage[] {
 		const messages: SseMessage[] = [];
 		if (bytes.length === 0) return messages;
 		let start = 0;
-		if (this.atStart && this.lineParts.length === 0) {
-			// The BOM may itself arrive split; only a whole one at the very start is skipped.
-			if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
-			if (bytes.length >= 3 || bytes[0] !== 0xef) this.atStart = false;
+		if (this.atStart) {
+			// A server sends the mark with its first bytes; one split across chunks is not skipped (it
+			// then begins the first field's name, which is no field), and none later is.
+			this.atStart = false;
+			if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
 		}
 		if (this.afterCR && bytes[start] === 10) start++;
 		this.afterCR = false;
