@@ -5,7 +5,6 @@ import { llamaCloudError } from '../transport/errors';
 import { AnswerStreamer } from './chatStream';
 import { sessionPath } from './session';
 import { sourcesMarkdown } from './sources';
-import { SseParser } from './sse';
 import { TurnCollector, chatEventOf, type TurnResult } from './turn';
 
 export interface ChatTurnRequest {
@@ -30,7 +29,6 @@ export interface MessageOptions {
 }
 
 const AFTER_STOP_GRACE_MS = 2000;
-const TEXT_BLOCK_START = /^\s*\{\s*"type"\s*:\s*"text"\s*[,}]/;
 const GRACE_OVER: unique symbol = Symbol('grace over');
 
 function gracePeriod(ms: number): Promise<typeof GRACE_OVER> {
@@ -63,12 +61,7 @@ export async function runChatTurn(
 	);
 
 	const collector = new TurnCollector(options.includeEvents);
-	// A complete `text` block is coming: announced by `event: text`, or (LlamaCloud's documented
-	// `event: message` framing) by the start of its JSON. Its deltas can be let go of early.
-	const parser = new SseParser(
-		(name) => name === 'text' && collector.textBlockComing(),
-		(data) => TEXT_BLOCK_START.test(data) && collector.textBlockComing(),
-	);
+	const parser = collector.parser();
 	const streamError = (message: string, description: string) =>
 		llamaCloudError(node, { session_id: request.sessionId }, { message, description, itemIndex: request.itemIndex });
 
@@ -108,11 +101,9 @@ export async function runChatTurn(
 		finished();
 		stream.destroy();
 	}
-	if (!collector.stopped) {
-		for (const message of parser.end()) {
-			const event = chatEventOf(message);
-			if (event) collector.add(event);
-		}
+	for (const message of parser.end()) {
+		const event = chatEventOf(message);
+		if (event) collector.add(event);
 	}
 
 	const result = collector.result();

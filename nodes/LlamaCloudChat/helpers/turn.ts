@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { SseMessage } from './sse';
+import { SseParser, type SseMessage } from './sse';
 
 /** One chat event as LlamaCloud streams it (`user_input`, `text_delta`, `tool_call`, `stop`, ...). */
 export type ChatEvent = IDataObject & { type?: string };
@@ -26,6 +26,9 @@ export interface TurnResult {
 	skippedIndexIds: string[] | undefined;
 	events: ChatEvent[];
 }
+
+/** The start of a `text` block's JSON, where LlamaCloud's documented `event: message` framing names its type. */
+const TEXT_BLOCK_START = /^\s*\{\s*"type"\s*:\s*"text"\s*[,}]/;
 
 /** The event types of LlamaCloud's chat stream whose payload the turn is built from. */
 const CHAT_EVENT_TYPES = new Set(['user_input', 'thinking_delta', 'thinking', 'text_delta', 'text', 'tool_call', 'tool_result', 'stop']);
@@ -86,10 +89,23 @@ export class TurnCollector {
 	constructor(private readonly keepEvents: boolean) {}
 
 	/**
-	 * A complete `text` block is on its way (its `event:` line arrived): the deltas will not be
-	 * used, so let go of them now, before the block itself (often as long) is read.
+	 * The parser for this turn's stream. It tells the collector as soon as a complete `text` block is
+	 * on its way, announced by `event: text` or by the start of its JSON: the deltas will not be used
+	 * then, so they are let go before the block itself (often as long) is read.
 	 */
-	textBlockComing(): void {
+	parser(): SseParser {
+		return new SseParser(
+			(name) => name === 'text' && this.textBlockComing(),
+			(data) => TEXT_BLOCK_START.test(data) && this.textBlockComing(),
+		);
+	}
+
+	/** Text deltas held for the answer: none once a complete block was announced or has arrived. */
+	get heldTextDeltas(): number {
+		return this.textDeltas.length;
+	}
+
+	private textBlockComing(): void {
 		this.textBlockAnnounced = true;
 		this.textDeltas.length = 0;
 	}
@@ -97,6 +113,7 @@ export class TurnCollector {
 	private textBlockAnnounced = false;
 
 	add(event: ChatEvent): void {
+		if (this.stopped) return;
 		if (this.keepEvents) this.events.push(event);
 		const content = typeof event.content === 'string' ? event.content : '';
 		switch (event.type) {

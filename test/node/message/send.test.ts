@@ -324,6 +324,9 @@ describe('Message → Send', () => {
 			sandbox.setStreamBehaviour({ mode: 'in-band-error', errorMessage: 'Retrieval failed: vector store ETIMEDOUT' });
 			const result = await createAndSend();
 			expect(errorOf(result).message).toBe('LlamaCloud could not answer: Retrieval failed: vector store ETIMEDOUT');
+			// n8n shows the session and LlamaCloud's own words under the error's details.
+			const { errorResponse } = result.error as unknown as { errorResponse?: unknown };
+			expect(errorResponse).toEqual({ session_id: expect.stringMatching(/^ses-/), error: 'Retrieval failed: vector store ETIMEDOUT' });
 			expectNoApiKeyLeak(sandbox, result);
 		});
 

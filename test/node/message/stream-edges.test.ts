@@ -50,6 +50,18 @@ describe('Message → Send: edges of the answer stream', () => {
 		expect(output.usage).toEqual(STOP.usage);
 	});
 
+	it('takes nothing after the stop event into the turn: neither complete events nor an unterminated last one', async () => {
+		const after = `${sse({ type: 'text', content: 'Not this turn.' })}\n\n${sse({ type: 'text_delta', content: 'Nor this.' })}`;
+		const body = `${sse({ type: 'text', content: 'Revenue grew 12%.' })}\n\n${sse(STOP)}\n\n${after}`;
+		sandbox.injectFault({ method: 'POST', path: STREAM_PATH, action: { type: 'status', status: 200, body, contentType: 'text/event-stream' } });
+
+		const { result } = await send({ includeEvents: true, simplify: false });
+
+		const output = answerOf(result);
+		expect(output.answer).toBe('Revenue grew 12%.');
+		expect((output.events as IDataObject[]).map((event) => event.type)).toEqual(['text', 'stop']);
+	});
+
 	it('still fails a stream that ends without any stop event, even with the last event unterminated', async () => {
 		const body = `${sse({ type: 'text', content: 'Revenue grew 12%.' })}\n\n${sse({ type: 'text_delta', content: 'and' })}`;
 		sandbox.injectFault({ method: 'POST', path: STREAM_PATH, action: { type: 'status', status: 200, body, contentType: 'text/event-stream' } });
@@ -57,6 +69,9 @@ describe('Message → Send: edges of the answer stream', () => {
 		const { result } = await send();
 
 		expect(errorOf(result).message).toBe('The answer stream ended before LlamaCloud finished the turn');
+		// n8n shows the session under the error's details, to look it up with Session → Get.
+		const { errorResponse } = result.error as unknown as { errorResponse?: unknown };
+		expect(errorResponse).toEqual({ session_id: streamRequests(sandbox)[0].path.split('/')[4] });
 	});
 
 	it('restarts the Stream Idle Timeout at every chunk: pauses of 150 ms that add up to far more than a 500 ms timeout', async () => {
@@ -71,6 +86,16 @@ describe('Message → Send: edges of the answer stream', () => {
 		expect(elapsedMs).toBeGreaterThan(1500);
 	});
 
+	it('gives no after-stop grace before the stop: a pause of over 2 s mid-answer is waited for (within the idle timeout)', async () => {
+		sandbox.setStreamBehaviour({ answer: 'Revenue grew 12%.', chunkSize: 600, chunkDelayMs: 2300 });
+
+		const { result, elapsedMs } = await send({ streamIdleTimeout: 10_000 });
+
+		expect(answerOf(result).answer).toBe('Revenue grew 12%.');
+		// The premise: the answer paused for longer than the 2 s the node waits after a stop event.
+		expect(elapsedMs).toBeGreaterThan(2300);
+	});
+
 	it('does not wait on a connection LlamaCloud keeps open after the stop event: it stops reading about 2 s later', async () => {
 		sandbox.setStreamBehaviour({ holdOpenAfterStopMs: 25_000 });
 
@@ -81,6 +106,10 @@ describe('Message → Send: edges of the answer stream', () => {
 		expect(output.is_error).toBe(false);
 		expect(elapsedMs).toBeGreaterThan(1900);
 		expect(elapsedMs).toBeLessThan(10_000);
+		// ... and closes that connection itself rather than leave it to LlamaCloud.
+		const request = streamRequests(sandbox)[0];
+		for (let waited = 0; sandbox.connectionOpen(request) && waited < 1000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+		expect(sandbox.connectionOpen(request)).toBe(false);
 	});
 
 	it.each([

@@ -1,0 +1,66 @@
+// How a turn lets go of its text deltas early. A turn's answer is its complete `text` blocks when
+// there are any, so once one is on its way the deltas (as long as the block) are dropped before the
+// block is read: that keeps memory flat on long answers (the benchmark's memory row) and changes no
+// output, so it is pinned here, at the collector, and the engine tests pin the answers.
+
+import { TurnCollector, chatEventOf } from '../../nodes/LlamaCloudChat/helpers/turn';
+
+/** Feeds chunks through the collector's own parser into the collector, as a chat turn does. */
+function feeder() {
+	const collector = new TurnCollector(false);
+	const parser = collector.parser();
+	const push = (chunk: string) => {
+		for (const message of parser.push(chunk)) {
+			const event = chatEventOf(message);
+			if (event) collector.add(event);
+		}
+	};
+	return { collector, push };
+}
+
+const delta = (content: string, event = 'text_delta') => `event: ${event}\ndata: ${JSON.stringify({ type: 'text_delta', content })}\n\n`;
+
+describe('TurnCollector: text deltas let go once a complete text block is on its way', () => {
+	it('holds the deltas while the answer streams', () => {
+		const { collector, push } = feeder();
+		push(delta('Revenue '));
+		push(delta('grew.'));
+		expect(collector.heldTextDeltas).toBe(2);
+		expect(collector.result().answer).toBe('Revenue grew.');
+	});
+
+	it('lets them go when an `event: text` line arrives, before the block itself, and keeps no later delta', () => {
+		const { collector, push } = feeder();
+		push(delta('Revenue '));
+		push('event: text\n');
+		expect(collector.heldTextDeltas).toBe(0);
+		push(delta('grew.'));
+		expect(collector.heldTextDeltas).toBe(0);
+		push(`data: ${JSON.stringify({ type: 'text', content: 'Revenue grew 12%.' })}\n\n`);
+		expect(collector.result().answer).toBe('Revenue grew 12%.');
+	});
+
+	it('lets them go when a long data line starts as a text block (the `event: message` framing)', () => {
+		const { collector, push } = feeder();
+		push(delta('Revenue ', 'message'));
+		expect(collector.heldTextDeltas).toBe(1);
+		push('event: message\ndata: { "type" : "text", "content": "Revenue gr');
+		expect(collector.heldTextDeltas).toBe(0);
+		push('ew 12%."}\n\n');
+		expect(collector.result().answer).toBe('Revenue grew 12%.');
+	});
+
+	it.each([
+		['another event name', 'event: text_delta\n'],
+		['an event name that only begins with text', 'event: texts\n'],
+		['thinking', 'event: thinking\n'],
+		['a long data line of a delta', 'data: {"type":"text_delta","content":"gr'],
+		['a long data line of a thinking block', 'data: {"type":"thinking","content":"Let me'],
+		['a long data line of another type beginning with text', 'data: {"type":"texts","content":"gr'],
+	])('keeps them for %s', (_case, chunk) => {
+		const { collector, push } = feeder();
+		push(delta('Revenue '));
+		push(chunk);
+		expect(collector.heldTextDeltas).toBe(1);
+	});
+});
