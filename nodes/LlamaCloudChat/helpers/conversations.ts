@@ -62,6 +62,11 @@ class ConversationMemory {
 		return conversations;
 	}
 
+	/** Conversations with a message running or waiting in this process: none once all are answered. */
+	get busy(): number {
+		return this.queues.size;
+	}
+
 	/** Runs `task` after every earlier task of the same conversation in this process. */
 	async serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
 		const previous = this.queues.get(key) ?? Promise.resolve();
@@ -127,10 +132,10 @@ export async function withConversation<T>(
 	forgetAfterMs: number,
 	task: (conversation: ConversationHandle) => Promise<T>,
 ): Promise<T> {
-	const workflowId = String(context.getWorkflow().id ?? '');
 	const node = context.getNode();
 	// n8n keys a node's static data by its name: a renamed node starts with no memory, in both places.
-	const scope = `${workflowId}\u0000${node.id ?? ''}\u0000${node.name}`;
+	// (A workflow or node without an ID, never seen in practice, gets "undefined" in its place.)
+	const scope = `${context.getWorkflow().id}\u0000${node.id}\u0000${node.name}`;
 	const key = createHash('sha256').update(`${scope}\u0000${conversationId}`).digest('base64url');
 	const indexes = [...indexIds].sort().join(',');
 

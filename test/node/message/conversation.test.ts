@@ -135,6 +135,24 @@ describe('Message → Ask in a conversation', () => {
 		expect(conversationOf(continued)).toMatchObject({ session_id: conversationOf(first).session_id, turn: 1, new_session: false });
 	});
 
+	it('writes back only the saved entries it could read: hand-edited ones of other conversations are dropped, the rest kept', async () => {
+		const first = await chat('conv-kept', 'What grew in Q3?');
+		const saved = (first.savedStaticData as Record<string, { conversations: Record<string, IDataObject> }>)['node:Ask'];
+		const [[keptKey, kept]] = Object.entries(saved.conversations);
+		const conversations = {
+			[keptKey]: kept,
+			'no-session': { ...kept, session: 7 },
+			'no-indexes': { ...kept, indexes: ['idx-q3-reports'] },
+		};
+		conversationMemory.clear(); // a restart: the next run reads the edited static data
+		const next = await chat('conv-other', 'And the risks?', { staticData: { 'node:Ask': { ...saved, conversations } } });
+		const written = (next.savedStaticData as Record<string, { conversations: Record<string, IDataObject> }>)['node:Ask'].conversations;
+		expect(Object.keys(written)).toHaveLength(2);
+		expect(written[keptKey]).toEqual(kept);
+		expect(written).not.toHaveProperty('no-session');
+		expect(written).not.toHaveProperty('no-indexes');
+	});
+
 	it('after a restart, manual runs (not saved by n8n) do not carry the conversation: a new session starts', async () => {
 		const manual = { run: { mode: 'manual' as const } };
 		const first = await chat('conv-manual', 'What grew in Q3?', manual);
@@ -157,6 +175,37 @@ describe('Message → Ask in a conversation', () => {
 		expect(sandbox.stats.sessionsCreated).toBe(1);
 		expect([conversationOf(x).turn, conversationOf(y).turn].sort()).toEqual([1, 2]);
 		expect(conversationOf(x).session_id).toBe(conversationOf(y).session_id);
+	});
+
+	it('a third message that comes while the second waits or runs waits for it too, and nothing stays queued after', async () => {
+		sandbox.setStreamBehaviour({ contextAnswers: true, deltaDelayMs: 20 });
+		const first = chat('conv-three', 'What grew in Q3?');
+		const second = chat('conv-three', 'And the risks?');
+		expect(conversationOf(await first).turn).toBe(1);
+		// The first is answered, the second is running now: the third must still wait for it.
+		const third = await chat('conv-three', 'Summarise that');
+		expect(conversationOf(await second).turn).toBe(2);
+		expect(conversationOf(third)).toMatchObject({ turn: 3, session_id: conversationOf(await first).session_id });
+		expect(outputOf(third).answer).toMatch(/^Turn 3, following up on "And the risks\?"/);
+		expect(sandbox.stats.sessionsCreated).toBe(1);
+		expect(conversationMemory.busy).toBe(0);
+	});
+
+	it('messages of different conversations do not wait for each other', async () => {
+		// The first conversation's message is held for a second before LlamaCloud answers it.
+		sandbox.injectFault({
+			method: 'POST',
+			path: STREAM_PATH,
+			when: (request) => (request.body as IDataObject | undefined)?.prompt === 'A slow question',
+			action: { type: 'delay', ms: 1000 },
+		});
+		const answered: string[] = [];
+		const slow = chat('conv-slow', 'A slow question').then(() => answered.push('slow'));
+		await new Promise((resolve) => setTimeout(resolve, 100)); // the slow one is under way
+		await chat('conv-quick', 'A quick question').then(() => answered.push('quick'));
+		await slow;
+		expect(answered).toEqual(['quick', 'slow']);
+		expect(conversationMemory.busy).toBe(0);
 	});
 
 	it('two items of one conversation in one run (Items per Batch 2) also share one session', async () => {
@@ -194,6 +243,22 @@ describe('Message → Ask in a conversation', () => {
 		expect(sandbox.stats.turnsCompleted).toBe(2);
 		// ... and the next message continues the new session.
 		expect(conversationOf(await say('conv-deleted', 'Thanks'))).toMatchObject({ session_id: conversationOf(again).session_id, turn: 2 });
+	});
+
+	it('a gone session is forgotten even when no new one can be created: the next message does not try it again', async () => {
+		const say = conversationRunner();
+		const first = conversationOf(await say('conv-gone', 'What grew in Q3?'));
+		await fetch(`${sandbox.url}/api/v1/chat/${first.session_id as string}`, { method: 'DELETE', headers: { Authorization: `Bearer ${sandbox.apiKey}` } });
+		sandbox.injectFault({ method: 'POST', path: '/api/v1/chat', action: { type: 'status', status: 403, body: { detail: 'Forbidden' } } });
+		const failed = await say('conv-gone', 'And the risks?');
+		expect(errorOf(failed).message).toBe('LlamaCloud error 403: Forbidden');
+		const saved = failed.savedStaticData as Record<string, { conversations: IDataObject }>;
+		expect(saved['node:Ask'].conversations).toEqual({});
+
+		const next = await say('conv-gone', 'And the risks, again?');
+		expect(conversationOf(next)).toMatchObject({ turn: 1, new_session: true });
+		const toGone = streamRequests(sandbox).filter((request) => request.path.includes(first.session_id as string));
+		expect(toGone).toHaveLength(2); // the first turn, and the message that found the session gone
 	});
 
 	it('any other failure fails the message and keeps the conversation: no new session, the next message continues', async () => {
@@ -241,6 +306,27 @@ describe('Message → Ask in a conversation', () => {
 		conversationMemory.clear();
 		const within = await chat('conv-other', 'And the risks?', { staticData: aged, parameters: { options: { forgetAfterHours: 3 } } });
 		expect(conversationOf(within)).toMatchObject({ session_id: conversationOf(other).session_id, turn: 2 });
+	});
+
+	it("'Forget After' is a bound to the millisecond: a conversation idle exactly that long continues, and others as idle are kept", async () => {
+		const say = conversationRunner();
+		const first = conversationOf(await say('conv-edge', 'What grew in Q3?'));
+		const other = await say('conv-edge-other', 'What grew in Q3?');
+		// An hour later by n8n's clock, both last used exactly one hour before.
+		const now = Date.now() + 3_600_000;
+		const aged = JSON.parse(JSON.stringify(other.savedStaticData)) as Record<string, { conversations: Record<string, { usedAt: number }> }>;
+		for (const entry of Object.values(aged['node:Ask'].conversations)) entry.usedAt = now - 3_600_000;
+		conversationMemory.clear();
+		const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+		let edge: RunResult;
+		try {
+			edge = await chat('conv-edge', 'And the risks?', { staticData: aged, parameters: { options: { forgetAfterHours: 1 } } });
+		} finally {
+			clock.mockRestore();
+		}
+		expect(conversationOf(edge)).toMatchObject({ session_id: first.session_id, turn: 2, new_session: false });
+		const saved = edge.savedStaticData as Record<string, { conversations: Record<string, { usedAt: number }> }>;
+		expect(Object.values(saved['node:Ask'].conversations).map((entry) => entry.usedAt)).toEqual([now - 3_600_000, now]);
 	});
 
 	describe('security', () => {
