@@ -31,11 +31,8 @@ export class AnswerStreamer {
 		enabled: boolean,
 	) {
 		const functions = context as unknown as StreamingFunctions;
-		const streaming =
-			enabled &&
-			typeof functions.isStreaming === 'function' &&
-			typeof functions.sendChunk === 'function' &&
-			functions.isStreaming.call(context) === true;
+		// n8n-workflow 1.98 has sendChunk without isStreaming; every version with isStreaming has both.
+		const streaming = enabled && typeof functions.isStreaming === 'function' && functions.isStreaming.call(context) === true;
 		this.send = streaming ? functions.sendChunk : undefined;
 	}
 

@@ -13,7 +13,7 @@ export function parseLlamaCloudTime(value: unknown): number {
 export function parseUserTime(text: string, timeZone: string): number {
 	if (HAS_ZONE.test(text)) return Date.parse(text);
 	const asUtc = Date.parse(`${text}${text.includes('T') ? '' : 'T00:00:00'}Z`);
-	if (Number.isNaN(asUtc)) return asUtc;
+	// (Not a date: NaN, through zoneOffsetMs's catch as well.)
 	return asUtc - zoneOffsetMs(asUtc, timeZone);
 }
 
@@ -37,7 +37,7 @@ function zoneOffsetMs(utcMs: number, timeZone: string): number {
 				.map((part) => [part.type, Number(part.value)]),
 		);
 	} catch {
-		return 0; // unknown timezone name: treat as UTC
+		return 0; // unknown timezone name (or no date): treat as UTC
 	}
 	const wallClock = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
 	return wallClock - Math.floor(utcMs / 1000) * 1000;

@@ -202,4 +202,19 @@ describe('Streaming the answer into the chat', () => {
 			expect(output.output).toBe(output.answer);
 		});
 	});
+
+	describe('on n8n-workflow 1.98 (sendChunk, but no isStreaming yet)', () => {
+		const prototype = ExecuteContext.prototype as unknown as Record<string, unknown>;
+		const saved = prototype.isStreaming;
+		beforeAll(() => delete prototype.isStreaming);
+		afterAll(() => (prototype.isStreaming = saved));
+
+		it('does not stream: it cannot know whether the response streams', async () => {
+			const result = await run(ask());
+			const output = outputOf(result);
+			expect(result.chunks).toEqual([]);
+			expect(output.answer).toContain('Q3 revenue grew 12%');
+			expect(output).not.toHaveProperty('sources_markdown');
+		});
+	});
 });
