@@ -45,6 +45,16 @@ describe('what a bad value is called in the error', () => {
 		expect(await messageFor(create(value))).toBe(expected);
 	});
 
+	it.each([
+		['null', '={{ null }}'],
+		['undefined', '={{ undefined }}'],
+		['empty text', '={{ "" }}'],
+		['an empty list', '={{ [] }}'],
+	])('Indexes: %s is no index, which Ask refuses by name', async (_kind, value) => {
+		const error = await errorFor({ ...ask('What grew in Q3?'), indexIds: value });
+		expect(error.message).toBe('Indexes: choose at least one index to ask');
+	});
+
 	it('Indexes: text of exactly 40 characters is shown whole', async () => {
 		const id = `${'a b '.repeat(9)}abcd`;
 		expect(id).toHaveLength(40);
@@ -65,8 +75,15 @@ describe('what a bad value is called in the error', () => {
 		['null', '={{ null }}', 'Session is required, got null'],
 		['an object', '={{ { id: 1 } }}', 'Session is required, got an object'],
 		['text with a space', '={{ "ses 1" }}', 'Session "ses 1" is not a valid ID'],
+		['only spaces', '={{ "   " }}', 'Session is required, got "   "'],
 	])('Session: %s', async (_kind, value, expected) => {
 		expect(await messageFor(get(value))).toBe(expected);
+	});
+
+	it('Session: a missing one says where to get it', async () => {
+		expect((await errorFor(get('={{ "" }}'))).description).toBe(
+			'Choose the session from the list or map it from a previous node, e.g. {{ $json.session_id }}.',
+		);
 	});
 
 	it('Session: a number is a fine ID, so the request is made (and the sandbox does not know it)', async () => {
@@ -80,6 +97,15 @@ describe('what a bad value is called in the error', () => {
 		expect(error.description).toBe(
 			"Pick the project from the list, paste its ID (like 2f0e1a2b-0000-4000-8000-000000000001), or leave it empty to use the API key's default.",
 		);
+	});
+
+	it.each([
+		['null', '={{ null }}'],
+		['undefined', '={{ undefined }}'],
+		['empty text', '={{ "" }}'],
+	])("Project: %s is \"not set\": the API key's default project, with no project_id sent", async (_kind, value) => {
+		expect((await run(inProject(value))).error).toBeUndefined();
+		expect(sandbox.requests[0].query).toEqual({});
 	});
 
 	it('Project: a UUID with spaces around it is used without them', async () => {
