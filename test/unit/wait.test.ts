@@ -2,6 +2,8 @@
 // (test/node/reliability/hardening.test.ts, point 7) show a cancelled execution stops waiting;
 // n8n discards a cancelled execution's output, so the error itself is pinned here.
 
+import { getEventListeners } from 'node:events';
+
 import type { INode } from 'n8n-workflow';
 
 import { waitUnlessCancelled } from '../../nodes/LlamaCloudChat/helpers/wait';
@@ -40,6 +42,17 @@ describe('waitUnlessCancelled', () => {
 		expect(error.message).toBe('The execution was cancelled while waiting to retry a LlamaCloud request');
 		expect(error.description).toBe('Nothing more was sent to LlamaCloud after the cancellation.');
 		expect(error.context).toMatchObject({ itemIndex: 3, cancelled: true });
+	});
+
+	it('leaves no listener on the execution\'s signal once the wait is over, however it ended', async () => {
+		// A listener left behind would reject a promise nobody awaits when the execution is cancelled
+		// later, and many waits (retries, batches) would pile them up on one signal.
+		const controller = new AbortController();
+		for (let wait = 0; wait < 3; wait++) await waitUnlessCancelled(context(controller.signal), 5, 'while waiting');
+		expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
+		setTimeout(() => controller.abort(), 20);
+		await failureOf(waitUnlessCancelled(context(controller.signal), 10_000, 'while waiting'));
+		expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
 	});
 
 	it('does not start waiting when the execution was already cancelled', async () => {
