@@ -67,6 +67,8 @@ describe('what a bad value is called in the error', () => {
 		['an object', '={{ { q: "What grew?" } }}', 'Prompt must be text, got an object'],
 		['a list', '={{ ["What grew?"] }}', 'Prompt must be text, got a list'],
 		['a boolean', '={{ false }}', 'Prompt must be text, got a boolean'],
+		['NaN (a number that is no question)', '={{ Number("x") }}', 'Prompt must be text, got a number'],
+		['Infinity', '={{ 1 / 0 }}', 'Prompt must be text, got a number'],
 	])('Prompt: %s', async (_kind, value, expected) => {
 		expect(await messageFor(ask(value))).toBe(expected);
 	});
