@@ -481,6 +481,18 @@ describe('SseParser: the first bytes of a stream, and fields without a colon', (
 		expect(parseAll([new Uint8Array(0), '', withBytes(BOM, 'data: hello\n\n')])).toEqual([{ data: 'hello' }]);
 	});
 
+	it('keeps its own copy of an unfinished line: the stream may reuse the chunk\'s buffer', () => {
+		const parser = new SseParser();
+		const chunk = utf8('data: hel');
+		expect(parser.push(chunk)).toEqual([]);
+		chunk.fill(0x78); // the stream writes its next bytes into the same buffer
+		expect(parser.push('lo\n\n')).toEqual([{ data: 'hello' }]);
+	});
+
+	it('reads comment lines (a colon first) as nothing, between the lines of a message too', () => {
+		expect(parseAll([utf8(': ping\ndata: a\n:\n: data: b\ndata: c\n\n')])).toEqual([{ data: 'a\nc' }]);
+	});
+
 	it('reads a `data` line without a colon as an empty data line', () => {
 		expect(parseAll([utf8('data\ndata: x\n\n')])).toEqual([{ data: '\nx' }]);
 	});
@@ -522,6 +534,10 @@ describe('SseParser: told when a long data line starts', () => {
 		['a second data line of the same message', ['data: one\ndata: two']],
 	])('says nothing for %s', (_case, chunks) => {
 		expect(starts(chunks)).toEqual([]);
+	});
+
+	it('tells a long data line that starts a chunk right after a chunk ended with a whole message', () => {
+		expect(starts(['data: one\n\n', 'data: {"type":"text","content":"Rev'])).toEqual(['{"type":"text","content":"Rev']);
 	});
 
 	it('tells the event name as soon as its line arrives', () => {

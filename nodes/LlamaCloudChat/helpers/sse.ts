@@ -111,7 +111,7 @@ export class SseParser {
 
 	private line(line: string): SseMessage | undefined {
 		if (line === '') return this.dispatch();
-		if (line.charCodeAt(0) === 58 /* ':' comment */) return undefined;
+		// A comment (`: ping`) is a field with an empty name, which nothing reads.
 		const colon = line.indexOf(':');
 		const field = colon === -1 ? line : line.slice(0, colon);
 		let value = colon === -1 ? '' : line.slice(colon + 1);
