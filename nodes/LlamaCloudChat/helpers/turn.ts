@@ -38,7 +38,6 @@ export function chatEventOf(message: SseMessage): ChatEvent | undefined {
 	// No trim() of the whole payload: an answer's data line can be megabytes, and JSON.parse
 	// accepts the surrounding whitespace anyway.
 	const data = message.data;
-	if (data.length < 16 && (data.trim() === '' || data.trim() === '[DONE]')) return undefined;
 	let payload: unknown;
 	try {
 		payload = JSON.parse(data);
