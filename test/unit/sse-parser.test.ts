@@ -156,6 +156,7 @@ describe('chatEventOf: SSE messages to chat events', () => {
 		expect(chatEventOf({ data: '[DONE]' })).toBeUndefined();
 		expect(chatEventOf({ data: ' [DONE] ' })).toBeUndefined();
 		expect(chatEventOf({ data: '' })).toBeUndefined();
+		expect(chatEventOf({ event: 'text', data: ' \n ' })).toBeUndefined();
 	});
 
 	it('takes the type from the "event:" field when the payload has none', () => {

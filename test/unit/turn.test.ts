@@ -64,3 +64,11 @@ describe('TurnCollector: text deltas let go once a complete text block is on its
 		expect(collector.heldTextDeltas).toBe(1);
 	});
 });
+
+describe('TurnCollector: what counts as answer text', () => {
+	it('takes only text content: a delta whose content is missing or not text adds nothing', () => {
+		const collector = new TurnCollector(false);
+		for (const content of ['Revenue ', null, 12, undefined, { text: 'x' }, 'grew.']) collector.add({ type: 'text_delta', content });
+		expect(collector.result().answer).toBe('Revenue grew.');
+	});
+});
