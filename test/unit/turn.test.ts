@@ -50,6 +50,16 @@ describe('TurnCollector: text deltas let go once a complete text block is on its
 		expect(collector.result().answer).toBe('Revenue grew 12%.');
 	});
 
+	it('holds no delta that comes after a complete block (added without any notice)', () => {
+		const collector = new TurnCollector(false);
+		collector.add({ type: 'text_delta', content: 'Revenue ' });
+		collector.add({ type: 'text', content: 'Revenue grew 12%.' });
+		expect(collector.heldTextDeltas).toBe(0);
+		collector.add({ type: 'text_delta', content: 'Anything more' });
+		expect(collector.heldTextDeltas).toBe(0);
+		expect(collector.result().answer).toBe('Revenue grew 12%.');
+	});
+
 	it.each([
 		['another event name', 'event: text_delta\n'],
 		['an event name that only begins with text', 'event: texts\n'],
