@@ -82,3 +82,36 @@ describe('TurnCollector: what counts as answer text', () => {
 		expect(collector.result().answer).toBe('Revenue grew.');
 	});
 });
+
+describe('TurnCollector: the turn\'s outcome from its stop event', () => {
+	const stopped = (stop: Record<string, unknown>) => {
+		const collector = new TurnCollector(false);
+		collector.add({ type: 'text_delta', content: 'Revenue grew.' });
+		collector.add({ type: 'stop', ...stop });
+		return collector.result();
+	};
+
+	it('names an error that LlamaCloud reported without words, empty or missing', () => {
+		for (const error of ['', null, undefined]) {
+			expect(stopped({ is_error: true, error })).toMatchObject({ is_error: true, error: 'LlamaCloud reported an error without details' });
+		}
+		expect(stopped({ is_error: true, error: 'Index not synced' }).error).toBe('Index not synced');
+		expect(stopped({ is_error: false, error: '' })).toMatchObject({ is_error: false, error: null, complete: true });
+	});
+
+	it('lists only the index IDs among the skipped ones, and none when the field is not a list', () => {
+		expect(stopped({ skipped_index_ids: ['idx-a', 5, null, { id: 'idx-b' }, 'idx-c'] }).skippedIndexIds).toEqual(['idx-a', 'idx-c']);
+		expect(stopped({ skipped_index_ids: 'idx-a' }).skippedIndexIds).toBeUndefined();
+		expect(stopped({}).skippedIndexIds).toBeUndefined();
+	});
+
+	it('holds no thinking delta after a complete thinking block, and thinks in blocks then', () => {
+		const collector = new TurnCollector(false);
+		collector.add({ type: 'thinking_delta', content: 'Let me' });
+		expect(collector.heldThinkingDeltas).toBe(1);
+		collector.add({ type: 'thinking', content: 'Let me look at Q3.' });
+		collector.add({ type: 'thinking_delta', content: 'More' });
+		expect(collector.heldThinkingDeltas).toBe(0);
+		expect(collector.result().thinking).toBe('Let me look at Q3.');
+	});
+});

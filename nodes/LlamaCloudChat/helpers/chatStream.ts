@@ -55,7 +55,7 @@ export class AnswerStreamer {
 	 * Completes the streamed text to `answer` (e.g. when the turn sent its answer only as a complete
 	 * block, or a block longer than its deltas), then appends `suffix` (the sources).
 	 */
-	async finish(answer: string, suffix = ''): Promise<void> {
+	async finish(answer: string, suffix: string): Promise<void> {
 		// (Inert when not streaming or already ended: text() and end() check that.)
 		if (answer.startsWith(this.streamed)) await this.text(answer.slice(this.streamed.length));
 		await this.text(suffix);

@@ -104,6 +104,11 @@ export class TurnCollector {
 		return this.textDeltas.length;
 	}
 
+	/** Thinking deltas held: none once a complete thinking block has arrived. */
+	get heldThinkingDeltas(): number {
+		return this.thinkingDeltas.length;
+	}
+
 	private textBlockComing(): void {
 		this.textBlockAnnounced = true;
 		this.textDeltas.length = 0;
@@ -165,8 +170,6 @@ export class TurnCollector {
 				this.errorFrame = typeof text === 'string' ? text : JSON.stringify(event);
 				break;
 			}
-			default:
-				break;
 		}
 	}
 
