@@ -463,6 +463,7 @@ describe('SseParser: the first bytes of a stream, and fields without a colon', (
 	it.each([
 		['U+FF3F (EF BC BF)', '\uff3f'],
 		['U+FEFE (EF BB BE)', '\ufefe'],
+		['U+3EFF (E3 BB BF)', '\u3eff'],
 	])('keeps a first character that only starts like a byte order mark: %s', (_name, character) => {
 		// The character is part of the first field's name, so that field is not `data` and yields nothing.
 		expect(parseAll([utf8(`${character}data: hello\n\ndata: next\n\n`)])).toEqual([{ data: 'next' }]);
