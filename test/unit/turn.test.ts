@@ -113,5 +113,7 @@ describe('TurnCollector: the turn\'s outcome from its stop event', () => {
 		collector.add({ type: 'thinking_delta', content: 'More' });
 		expect(collector.heldThinkingDeltas).toBe(0);
 		expect(collector.result().thinking).toBe('Let me look at Q3.');
+		collector.add({ type: 'thinking', content: 'Then at Q2.' });
+		expect(collector.result().thinking).toBe('Let me look at Q3.\n\nThen at Q2.');
 	});
 });
