@@ -5,6 +5,7 @@ import { llamaCloudError } from '../transport/errors';
 import { AnswerStreamer } from './chatStream';
 import { sessionPath } from './session';
 import { sourcesMarkdown } from './sources';
+import { runsAsTool } from './tool';
 import { TurnCollector, chatEventOf, type TurnResult } from './turn';
 
 export interface ChatTurnRequest {
@@ -136,7 +137,10 @@ export async function sendMessage(
 	request: ChatTurnRequest,
 	options: MessageOptions,
 ): Promise<IDataObject> {
-	const streamer = new AnswerStreamer(context, request.itemIndex, options.streamToChat);
+	// A tool call's answer is for the AI Agent, not for the user: n8n also streams the agent's
+	// execution, but only the agent decides what reaches the chat.
+	const asTool = runsAsTool(context);
+	const streamer = new AnswerStreamer(context, request.itemIndex, options.streamToChat && !asTool);
 	let result: TurnResult | undefined;
 	try {
 		result = await runChatTurn(context, request, options, streamer);
@@ -144,7 +148,9 @@ export async function sendMessage(
 		// A failed turn closes what it streamed; the item then fails as it would without streaming.
 		if (result === undefined) await streamer.end();
 	}
-	const withSources = options.appendSources === 'always' || (options.appendSources === 'streaming' && streamer.active);
+	// The model always gets the sources (as a short list instead of the raw citations), unless told never.
+	const withSources =
+		options.appendSources === 'always' || (options.appendSources === 'streaming' && (streamer.active || asTool));
 	const sources = withSources ? sourcesMarkdown(result.citations) : '';
 	const suffix = sources ? `\n\n${sources}` : '';
 	await streamer.finish(result.answer, suffix);

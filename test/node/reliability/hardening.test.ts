@@ -273,10 +273,50 @@ describe('6. as an AI Agent tool', () => {
 		expect(result.error).toBeUndefined();
 		const [{ json }] = result.output('Tool');
 		expect(json.answer).toContain('Q3 revenue grew 12%');
-		expect(json.session_deleted).toBe(true);
+		// The model reads the answer once, and the sources as a short list; a deleted session is no use to it.
+		expect(Object.keys(json).sort()).toEqual(['answer', 'sources']);
+		expect(json.sources).toMatch(/^\*\*Sources\*\*\n- q3-2026-board-report\.pdf, p\. 2/);
 		expect(streams()[0].body).toMatchObject({ prompt: 'What grew in Q3?' });
 		expect(sandbox.stats.sessionsCreated).toBe(1);
 		expect(sandbox.stats.sessionsDeleted).toBe(1);
+	});
+
+	it("streams nothing into the user's chat when the agent's execution streams: the agent decides what the user sees", async () => {
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			items: [{ prompt: 'What grew in Q3?' }],
+			nodes: [{ name: 'Tool', type: TOOL_NODE_TYPE, parameters: freshAskParameters(toolVariant(node).description) }],
+			mode: 'webhook',
+			streaming: true,
+		});
+
+		expect(result.error).toBeUndefined();
+		expect(result.chunks).toEqual([]);
+		const [{ json }] = result.output('Tool');
+		expect(json.answer).toContain('Q3 revenue grew 12%');
+		expect(json.output).toBeUndefined();
+		expect(JSON.stringify(json).split('Q3 revenue grew 12%')).toHaveLength(2);
+	});
+
+	it('Send as a tool streams nothing either, and gives the kept session with the answer', async () => {
+		const [sessionId] = await seedSessions(sandbox, 1);
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			items: [{}],
+			nodes: [
+				{
+					name: 'Tool',
+					type: TOOL_NODE_TYPE,
+					parameters: { resource: 'message', operation: 'send', sessionId: byId(sessionId), prompt: 'What grew in Q3?', options: { appendSources: 'never' } },
+				},
+			],
+			mode: 'webhook',
+			streaming: true,
+		});
+
+		expect(result.error).toBeUndefined();
+		expect(result.chunks).toEqual([]);
+		expect(result.output('Tool')[0].json).toEqual({ answer: expect.stringContaining('Q3 revenue grew 12%'), session_id: sessionId });
 	});
 
 	it('keeps the session when Delete Session After Answer is set and off', async () => {
@@ -288,7 +328,9 @@ describe('6. as an AI Agent tool', () => {
 		});
 
 		expect(result.error).toBeUndefined();
-		expect(result.output('Tool')[0].json.session_deleted).toBeUndefined();
+		const [{ json }] = result.output('Tool');
+		expect(json.session_deleted).toBeUndefined();
+		expect(json.session_id).toBe(decodeURIComponent(streams()[0].path.split('/')[4]));
 		expect(sandbox.stats.sessionsDeleted).toBe(0);
 	});
 });

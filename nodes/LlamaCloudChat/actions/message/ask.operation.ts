@@ -18,6 +18,7 @@ import {
 } from '../../helpers/conversations';
 import { scopeQuery } from '../../helpers/scope';
 import { sessionPath } from '../../helpers/session';
+import { runsAsTool, toolResult } from '../../helpers/tool';
 import { parseIndexIds, validatePrompt } from '../../helpers/validation';
 import { llamaCloudRequest, type Delivery } from '../../transport';
 import {
@@ -123,11 +124,6 @@ const WHAT_HAPPENED: Record<Outcome, string> = {
 	failed: '',
 	unknown: '',
 };
-
-/** The node runs as an AI Agent tool (n8n derives the `…Tool` node type from `usableAsTool`). */
-function runsAsTool(context: IExecuteFunctions): boolean {
-	return context.getNode().type.endsWith('Tool');
-}
 
 /** Creates the session for the question (bound to its indexes); returns it as LlamaCloud does. */
 async function createSession(context: IExecuteFunctions, indexIds: string[], qs: IDataObject, itemIndex: number): Promise<IDataObject> {
@@ -268,5 +264,6 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 		json.session_deleted = deleteError === undefined;
 		if (deleteError !== undefined) json.session_delete_error = deleteError;
 	}
+	if (runsAsTool(this)) json = toolResult(json, options.simplify);
 	return [{ json, pairedItem: { item: itemIndex } }];
 }

@@ -10,6 +10,7 @@ import {
 import { sendMessage } from '../../helpers/chatTurn';
 import { scopeQuery } from '../../helpers/scope';
 import { sessionIdOf, sessionPath } from '../../helpers/session';
+import { runsAsTool, toolResult } from '../../helpers/tool';
 import { parseIndexIds, validatePrompt } from '../../helpers/validation';
 import { llamaCloudRequest } from '../../transport';
 import { indexIdsProperty, optionsCollection, scopeProperties, sessionIdProperty } from '../common.descriptions';
@@ -80,5 +81,5 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	const indexIds = await indexIdsForMessage(this, itemIndex, sessionId, chosenIndexIds, qs);
 
 	const json = await sendMessage(this, { sessionId, prompt, indexIds, qs, itemIndex }, options);
-	return [{ json, pairedItem: { item: itemIndex } }];
+	return [{ json: runsAsTool(this) ? toolResult(json, options.simplify) : json, pairedItem: { item: itemIndex } }];
 }
