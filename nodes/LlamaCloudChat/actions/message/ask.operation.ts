@@ -39,8 +39,7 @@ const deleteSessionOption: INodeProperties = {
 	name: 'deleteSession',
 	type: 'boolean',
 	default: false,
-	description:
-		'Whether to delete the session once the answer is read, for one-shot questions (empty Conversation ID) that need no follow-up; a conversation keeps its session. When the node runs as an AI Agent tool, sessions are deleted unless this is set and off.',
+	description: 'Whether to delete the session once the answer is read, for one-shot questions that need no follow-up. A conversation keeps its session.',
 };
 
 // Scope first: index and session lists are loaded for the chosen project.
@@ -86,7 +85,9 @@ const properties: INodeProperties[] = [
 		},
 		{
 			...deleteSessionOption,
-			// Tool calls are never conversations (Conversation ID is hidden for them).
+			// Tool calls are never conversations (Conversation ID is hidden for them), and clean up by default.
+			default: true,
+			description: 'Whether to delete the session the tool call created once the answer is read',
 			displayOptions: { show: { '@tool': [true] } },
 		},
 		{
@@ -97,7 +98,7 @@ const properties: INodeProperties[] = [
 			default: DEFAULT_FORGET_AFTER_HOURS,
 			displayOptions: { hide: { '/conversationId': [''], '@tool': [true] } },
 			description:
-				'A conversation idle for this long starts a new session with its next message. 0: never by time. The LlamaCloud session itself is kept (see the nightly clean-up example).',
+				'A conversation idle for this long starts a new session with its next message; 0 never forgets. The LlamaCloud session itself is kept (see the nightly clean-up example).',
 		},
 		...messageOptions,
 		shareLinkAccessOption,
