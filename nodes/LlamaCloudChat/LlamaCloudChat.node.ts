@@ -15,7 +15,7 @@ import { listSearch, loadOptions } from './methods';
  * wherever n8n runs; the other operations have the main input only. n8n evaluates this per node.
  */
 const askInputs =
-	`($parameter.resource ?? 'message') === 'message' && ($parameter.operation ?? 'ask') === 'ask'` +
+	`[undefined, 'message'].includes($parameter.resource) && [undefined, 'ask'].includes($parameter.operation)` +
 	` ? ['${NodeConnectionTypes.Main}', { type: '${NodeConnectionTypes.AiMemory}', displayName: 'Memory', maxConnections: 1, required: false }]` +
 	` : ['${NodeConnectionTypes.Main}']`;
 

@@ -4,7 +4,8 @@
 import { NodeHelpers, type INode, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
 
 import { LlamaCloudChat } from '../../../nodes/LlamaCloudChat/LlamaCloudChat.node';
-import { toolVariant } from '../../harness/node-types';
+import { NODE_TYPE, toolVariant } from '../../harness/node-types';
+import { buildWorkflow } from '../../harness/run-workflow';
 
 const node = new LlamaCloudChat();
 
@@ -63,5 +64,19 @@ describe('the editor', () => {
 		expect(option(toolVariant(node).description, true)?.default).toBe(true);
 		expect(option(node.description, false)?.default).toBe(false);
 		expect(freshOptions(node.description, { resource: 'message', operation: 'ask' })).toEqual({});
+	});
+
+	it.each([
+		[{ resource: 'message', operation: 'ask' }, ['main', 'ai_memory']],
+		[{}, ['main', 'ai_memory']], // a fresh node: Message → Ask
+		[{ resource: 'message', operation: 'send' }, ['main']],
+		[{ resource: 'session', operation: 'create' }, ['main']],
+		[{ resource: 'session', operation: 'getAll' }, ['main']],
+	])('offers the Memory input on Message → Ask only (%j)', (parameters, inputs) => {
+		const workflow = buildWorkflow([{ name: 'LlamaCloud Chat', parameters }]);
+		const configured = NodeHelpers.getNodeInputs(workflow, workflow.getNode('LlamaCloud Chat') as INode, node.description);
+		const types = (Array.isArray(configured) ? configured : []).map((input) => (typeof input === 'string' ? input : input.type));
+		expect(types).toEqual(inputs);
+		expect(workflow.getNode('LlamaCloud Chat')?.type).toBe(NODE_TYPE);
 	});
 });
