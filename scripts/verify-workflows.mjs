@@ -48,9 +48,6 @@ export function checkReleaseWorkflow(file, ciScript) {
 				findings.push(`jobs.${name}: npm run release publishes with provenance only as "n8n-node release", package.json has ${JSON.stringify(release)}`);
 		} else if (!/--provenance\b/.test(publish.run)) findings.push(`jobs.${name}: npm publish must use --provenance`);
 		if (/--dry-run/.test(publish.run)) findings.push(`jobs.${name}: the publish step must not be a dry run`);
-		// npm Trusted Publishing (OIDC): no long-lived token in the publishing job.
-		if (/\$\{\{\s*secrets\./.test(JSON.stringify(job)))
-			findings.push(`jobs.${name}: publishes with a repository secret; use npm Trusted Publishing (OIDC, id-token: write) instead`);
 		if (job.permissions?.['id-token'] !== 'write') findings.push(`jobs.${name}: trusted publishing and provenance need permissions.id-token: write`);
 		const needs = [job.needs ?? []].flat();
 		for (const [ciName] of ciJobs) if (!needs.includes(ciName)) findings.push(`jobs.${name}: must need the CI job "${ciName}"`);
