@@ -1,0 +1,98 @@
+// n8n's own "Retry On Fail" node setting re-runs a failed node with the same input items. A message
+// that may have reached LlamaCloud must not be sent again by it: the item fails with an error that
+// names the setting, and an item that was already answered gets its answer back without a new turn.
+
+import type { IDataObject } from 'n8n-workflow';
+
+import { TOOL_NODE_TYPE } from '../../harness/node-types';
+import { runWorkflow, type RunResult, type WorkflowNode } from '../../harness/run-workflow';
+import { useSandbox } from '../../harness/support';
+import type { Sandbox } from '../../sandbox';
+import { byId, createSessionDirectly, credentialsFor, errorOf, expectNoApiKeyLeak, streamRequests } from './support';
+
+let sandbox: Sandbox;
+
+useSandbox((started) => (sandbox = started));
+
+/** Retry On Fail as a user ticks it: 3 tries, the shortest wait n8n allows. */
+const retrying = { retryOnFail: true, maxTries: 3, waitBetweenTries: 1 };
+
+async function run(node: WorkflowNode, items: IDataObject[] = [{}]): Promise<RunResult> {
+	return await runWorkflow({ credentials: credentialsFor(sandbox), nodes: [{ ...retrying, ...node }], items });
+}
+
+const ask = (parameters: IDataObject = {}): WorkflowNode => ({
+	name: 'Ask',
+	parameters: { resource: 'message', operation: 'ask', prompt: 'What grew in Q3?', indexIds: ['idx-q3-reports'], ...parameters },
+});
+
+function expectRetryRefused(result: RunResult): void {
+	const error = errorOf(result);
+	expect(error.message).toBe("n8n's Retry On Fail re-ran a message that may already have reached LlamaCloud: it was not sent again");
+	// The first attempt's own failure is kept, and the way out is named.
+	expect(error.description).toContain('The first attempt failed: The connection broke while LlamaCloud was answering');
+	expect(error.description).toContain("Turn off 'Retry On Fail' in the node's Settings");
+	expect(error.description).toContain("'Retries' option");
+	expectNoApiKeyLeak(sandbox, result);
+}
+
+describe("n8n's Retry On Fail never sends a turn twice", () => {
+	it('Send: a stream that breaks mid-answer is not sent again', async () => {
+		sandbox.setStreamBehaviour({ mode: 'drop-mid-stream' });
+		const sessionId = await createSessionDirectly(sandbox, ['idx-q3-reports']);
+		const result = await run({ name: 'Send', parameters: { resource: 'message', operation: 'send', sessionId: byId(sessionId), prompt: 'What grew in Q3?' } });
+		expectRetryRefused(result);
+		expect(streamRequests(sandbox)).toHaveLength(1);
+		expect(sandbox.stats.turnsStarted).toBe(1);
+	});
+
+	it('Ask (one-shot): no second session, no second turn', async () => {
+		sandbox.setStreamBehaviour({ mode: 'drop-mid-stream' });
+		const result = await run(ask());
+		expectRetryRefused(result);
+		expect(sandbox.stats.sessionsCreated).toBe(1);
+		expect(sandbox.stats.turnsStarted).toBe(1);
+	});
+
+	it('Ask with a Conversation ID: no second turn', async () => {
+		sandbox.setStreamBehaviour({ mode: 'drop-mid-stream' });
+		const result = await run(ask({ conversationId: 'chat-retry-1' }));
+		expectRetryRefused(result);
+		expect(sandbox.stats.sessionsCreated).toBe(1);
+		expect(sandbox.stats.turnsStarted).toBe(1);
+	});
+
+	it('Ask as an AI Agent tool: no second session, no second turn', async () => {
+		sandbox.setStreamBehaviour({ mode: 'drop-mid-stream' });
+		const result = await run({ name: 'Tool', type: TOOL_NODE_TYPE, parameters: { resource: 'message', operation: 'ask', prompt: '={{ $json.prompt }}', indexIds: ['idx-q3-reports'] } }, [
+			{ prompt: 'What grew in Q3?' },
+		]);
+		expectRetryRefused(result);
+		expect(sandbox.stats.sessionsCreated).toBe(1);
+		expect(sandbox.stats.turnsStarted).toBe(1);
+	});
+
+	it('a message LlamaCloud turned away (no turn started) may be retried by n8n', async () => {
+		sandbox.injectFault({ method: 'POST', path: /\/messages\/stream$/, action: { type: 'status', status: 400, body: { detail: 'Try later' } } });
+		const sessionId = await createSessionDirectly(sandbox, ['idx-q3-reports']);
+		const result = await run({ name: 'Send', parameters: { resource: 'message', operation: 'send', sessionId: byId(sessionId), prompt: 'What grew in Q3?' } });
+		expect(result.error).toBeUndefined();
+		expect(result.output('Send')[0].json.answer).toContain('Q3 revenue grew 12%');
+		expect(streamRequests(sandbox)).toHaveLength(2);
+		expect(sandbox.stats.turnsCompleted).toBe(1);
+	});
+
+	it('under Continue On Fail, an item that was answered gets its answer back on the re-run, without a second turn', async () => {
+		// The first item's stream breaks; n8n re-runs the node (its first output item has an error).
+		sandbox.injectFault({ method: 'POST', path: /\/messages\/stream$/, when: (request) => (request.body as IDataObject).prompt === 'first', action: { type: 'drop' } });
+		const node: WorkflowNode = { ...ask({ prompt: '={{ $json.q }}', options: { batching: { batch: { batchSize: 2 } } } }), continueOnFail: true };
+		const result = await run(node, [{ q: 'first' }, { q: 'second' }]);
+		expect(result.error).toBeUndefined();
+		const [first, second] = result.output('Ask');
+		expect(first.json.error).toBe("n8n's Retry On Fail re-ran a message that may already have reached LlamaCloud: it was not sent again");
+		expect(second.json.answer).toContain('Q3 revenue grew 12%');
+		expect(second.pairedItem).toEqual({ item: 1 });
+		expect(streamRequests(sandbox).map((request) => (request.body as IDataObject).prompt)).toEqual(['first', 'second']);
+		expect(sandbox.stats.sessionsCreated).toBe(2);
+	});
+});
