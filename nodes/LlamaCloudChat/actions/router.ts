@@ -6,6 +6,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
+import { chatItemDone, orderChatByItem } from '../helpers/chatStream';
 import { repeatedItem, settleTurns } from '../helpers/sentTurns';
 import { cancelledError, cancelSignalOf, waitUnlessCancelled } from '../helpers/wait';
 import * as message from './message/Message.resource';
@@ -64,6 +65,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const batchInterval = Math.max(0, Number(batching.batchInterval ?? 0) || 0);
 	const continueOnFail = this.continueOnFail();
 	const cancelSignal = cancelSignalOf(this);
+	// Items run side by side, but their answers reach the chat one at a time, in item order.
+	orderChatByItem(this);
 
 	const results: INodeExecutionData[][] = new Array(items.length);
 	const failures = new Map<number, NodeApiError | NodeOperationError>();
@@ -81,6 +84,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			if (!continueOnFail || nodeError.context.cancelled === true) failures.set(itemIndex, nodeError);
 			results[itemIndex] = [errorItem(this, nodeError, itemIndex)];
 		}
+		await chatItemDone(this, itemIndex);
 	};
 
 	if (batchInterval > 0) {
