@@ -11,7 +11,7 @@ import { NodeOperationError } from 'n8n-workflow';
 import { cancelSignalOf, waitUnlessCancelled } from '../helpers/wait';
 
 import { apiErrorFromNetwork, apiErrorFromResponse, apiErrorFromUnexpectedBody } from './errors';
-import { isRetryable, retryDelayMs, type FailedAttempt, type RetryMode } from './retry';
+import { MAX_SERVER_DELAY_MS, isRetryable, retryDelayMs, type FailedAttempt, type RetryMode } from './retry';
 
 export type { Delivery } from './errors';
 
@@ -267,8 +267,11 @@ async function execute(
 		}
 
 		const retriable = isRetryable(mode, failure);
-		if (retries < maxRetries && retriable) {
-			const delayMs = retryDelayMs(retries, failure.headers);
+		const delayMs = retryDelayMs(retries, failure.headers);
+		// LlamaCloud asked for a longer wait than the node makes: fail now and say so, rather than
+		// wait the cap and be turned away again.
+		const waitTooLongMs = retries < maxRetries && retriable && delayMs > MAX_SERVER_DELAY_MS ? delayMs : undefined;
+		if (retries < maxRetries && retriable && waitTooLongMs === undefined) {
 			context.logger.warn('LlamaCloud request failed; retrying', {
 				node: node.name,
 				method,
@@ -283,7 +286,7 @@ async function execute(
 			continue;
 		}
 
-		const errorContext = { method, path, itemIndex: config.itemIndex, retries, mode, retriable };
+		const errorContext = { method, path, itemIndex: config.itemIndex, retries, mode, retriable, waitTooLongMs };
 		if (failure.status !== undefined) throw apiErrorFromResponse(node, failure.status, errorBody, errorContext);
 		throw apiErrorFromNetwork(node, failure.errorCode, networkMessage, { ...errorContext, baseUrl, timeoutMs });
 	}
@@ -360,6 +363,16 @@ function watchIdle(body: ByteStream, idleMs: number): Omit<AnswerStream, 'body'>
 	};
 }
 
+/** A page token LlamaCloud already gave: paging on would never end (it would read the same pages again). */
+function repeatedPageToken(context: LlamaCloudFunctions, token: string, itemIndex: number | undefined): NodeOperationError {
+	const shown = token.length > 40 ? `${token.slice(0, 40)}…` : token;
+	return new NodeOperationError(context.getNode(), `LlamaCloud sent the page token "${shown}" a second time: the list was not read further`, {
+		itemIndex,
+		description:
+			"Reading on would repeat the same pages forever. Turn off 'Return All' and set a 'Limit', or try again later; if it keeps happening, LlamaCloud's paging is at fault.",
+	});
+}
+
 interface Page<T> {
 	items?: T[];
 	next_page_token?: string | null;
@@ -381,6 +394,7 @@ export async function llamaCloudRequestAllItems<T = IDataObject>(
 ): Promise<T[]> {
 	const { limit, pageSize = 100, filter, ...rest } = config;
 	const results: T[] = [];
+	const tokensSeen = new Set<string>();
 	let pageToken: string | undefined;
 	do {
 		// Without a filter, ask for no more than still needed; with one, full pages waste fewer requests.
@@ -392,6 +406,8 @@ export async function llamaCloudRequestAllItems<T = IDataObject>(
 		const items = Array.isArray(page?.items) ? page.items : [];
 		results.push(...(filter ? items.filter(filter) : items));
 		pageToken = items.length > 0 && page.next_page_token ? page.next_page_token : undefined;
+		if (pageToken !== undefined && tokensSeen.has(pageToken)) throw repeatedPageToken(context, pageToken, config.itemIndex);
+		if (pageToken !== undefined) tokensSeen.add(pageToken);
 	} while (pageToken && (limit === undefined || results.length < limit));
 	return limit === undefined ? results : results.slice(0, limit);
 }
