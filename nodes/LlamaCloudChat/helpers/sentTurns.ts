@@ -31,8 +31,14 @@ function inputJson(context: IExecuteFunctions, itemIndex: number): object | unde
 	return typeof json === 'object' && json !== null ? json : undefined;
 }
 
+/** n8n-core numbers every try of an agent's tool call as a new run of the tool node. */
+function toolCall(context: IExecuteFunctions): boolean {
+	const isToolExecution = (context as { isToolExecution?: () => boolean }).isToolExecution;
+	return runsAsTool(context) || (typeof isToolExecution === 'function' && isToolExecution.call(context) === true);
+}
+
 function keyOf(context: IExecuteFunctions, itemIndex: number): string {
-	const run = runsAsTool(context) ? 'tool' : String(context.getWorkflowDataProxy(itemIndex).$runIndex);
+	const run = toolCall(context) ? 'tool' : String(context.getWorkflowDataProxy(itemIndex).$runIndex);
 	return [context.getExecutionId(), context.getNode().name, run, itemIndex].join('\u0000');
 }
 

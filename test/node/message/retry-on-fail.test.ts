@@ -2,10 +2,10 @@
 // that may have reached LlamaCloud must not be sent again by it: the item fails with an error that
 // names the setting, and an item that was already answered gets its answer back without a new turn.
 
-import type { IDataObject } from 'n8n-workflow';
+import { NodeConnectionTypes, type IDataObject, type IExecuteFunctions, type INodeType } from 'n8n-workflow';
 
-import { TOOL_NODE_TYPE } from '../../harness/node-types';
-import { runWorkflow, type RunResult, type WorkflowNode } from '../../harness/run-workflow';
+import { TOOL_NODE_TYPE, toolVariant } from '../../harness/node-types';
+import { nodeTypes, runWorkflow, type RunResult, type WorkflowNode } from '../../harness/run-workflow';
 import { useSandbox } from '../../harness/support';
 import type { Sandbox } from '../../sandbox';
 import { byId, createSessionDirectly, credentialsFor, errorOf, expectNoApiKeyLeak, streamRequests } from './support';
@@ -94,5 +94,76 @@ describe("n8n's Retry On Fail never sends a turn twice", () => {
 		expect(second.pairedItem).toEqual({ item: 1 });
 		expect(streamRequests(sandbox).map((request) => (request.body as IDataObject).prompt)).toEqual(['first', 'second']);
 		expect(sandbox.stats.sessionsCreated).toBe(2);
+	});
+});
+
+describe("n8n's Retry On Fail of a tool an AI Agent calls (n8n-core's own tool invocation)", () => {
+	// n8n-core runs a tool called by an agent through its own retry loop, which counts every try
+	// as a new run of the tool node: the same call must still not send its message twice.
+	const AGENT_TYPE = 'test.fakeAgent';
+	/** The tool variant as n8n offers it to an agent: an `ai_tool` output (its name, as n8n's, ends in `Tool`). */
+	const AGENT_TOOL_TYPE = `${TOOL_NODE_TYPE.slice(0, -'Tool'.length)}ForAgentTool`;
+
+	beforeAll(() => {
+		const agent: INodeType = {
+			description: {
+				displayName: 'Agent',
+				name: 'fakeAgent',
+				group: ['transform'],
+				version: 1,
+				description: 'Calls its one tool once, as a model would',
+				defaults: { name: 'Agent' },
+				inputs: [NodeConnectionTypes.Main, { type: NodeConnectionTypes.AiTool, displayName: 'Tool' }],
+				outputs: [NodeConnectionTypes.Main],
+				properties: [],
+			},
+			async execute(this: IExecuteFunctions) {
+				const [tool] = (await this.getInputConnectionData(NodeConnectionTypes.AiTool, 0)) as Array<{ invoke(args: IDataObject): Promise<unknown> }>;
+				try {
+					return [[{ json: { toolAnswer: (await tool.invoke({ prompt: 'What grew in Q3?' })) as string } }]];
+				} catch (error) {
+					return [[{ json: { toolError: (error as Error).message } }]];
+				}
+			},
+		};
+		const base = toolVariant();
+		const tool = Object.assign(Object.create(Object.getPrototypeOf(base) as object) as INodeType, base, {
+			description: { ...base.description, name: 'llamaCloudChatTool', inputs: [], outputs: [NodeConnectionTypes.AiTool] },
+		});
+		nodeTypes.register(AGENT_TYPE, agent);
+		nodeTypes.register(AGENT_TOOL_TYPE, tool);
+	});
+
+	async function agentRun(): Promise<RunResult> {
+		return await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			nodes: [
+				{ name: 'Agent', type: AGENT_TYPE, parameters: {} },
+				{
+					name: 'Tool',
+					type: AGENT_TOOL_TYPE,
+					...retrying,
+					waitBetweenTries: 0,
+					parameters: { resource: 'message', operation: 'ask', prompt: "={{ $fromAI('prompt', 'The question', 'string') }}", indexIds: ['idx-q3-reports'] },
+				},
+			],
+			connections: { Tool: { [NodeConnectionTypes.AiTool]: [[{ node: 'Agent', type: NodeConnectionTypes.AiTool, index: 0 }]] } },
+		});
+	}
+
+	it('answers the call once when nothing fails', async () => {
+		const result = await agentRun();
+		expect(result.error).toBeUndefined();
+		expect(result.output('Agent')[0].json.toolAnswer).toContain('Q3 revenue grew 12%');
+		expect(sandbox.stats.turnsStarted).toBe(1);
+	});
+
+	it('a stream that breaks mid-answer is not sent again by the retries', async () => {
+		sandbox.setStreamBehaviour({ mode: 'drop-mid-stream' });
+		const result = await agentRun();
+		expect(result.output('Agent')[0].json.toolError).toContain("n8n's Retry On Fail re-ran a message that may already have reached LlamaCloud");
+		expect(sandbox.stats.sessionsCreated).toBe(1);
+		expect(sandbox.stats.turnsStarted).toBe(1);
+		expectNoApiKeyLeak(sandbox, result);
 	});
 });
