@@ -1,9 +1,8 @@
-import { NodeApiError, NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { llamaCloudStream, type AnswerStream, type Delivery } from '../transport';
+import { llamaCloudStream } from '../transport';
 import { llamaCloudError } from '../transport/errors';
 import { AnswerStreamer } from './chatStream';
-import { rememberTurnSent } from './sentTurns';
 import { sessionPath } from './session';
 import { sourcesMarkdown } from './sources';
 import { runsAsTool } from './tool';
@@ -56,26 +55,11 @@ export async function runChatTurn(
 	const node = context.getNode();
 	// JSON leaves `require_all_indexes` out when it is not set, and LlamaCloud applies its default.
 	const body: IDataObject = { index_ids: request.indexIds, prompt: request.prompt, require_all_indexes: options.requireAllIndexes };
-	let opened: AnswerStream;
-	try {
-		opened = await llamaCloudStream(context, sessionPath(request.sessionId, '/messages/stream'), {
-			qs: request.qs,
-			body,
-			itemIndex: request.itemIndex,
-			idleTimeoutMs: options.idleTimeoutMs,
-		});
-	} catch (error) {
-		// Only a message that surely started no turn may be sent again by n8n's Retry On Fail.
-		const nodeError =
-			error instanceof NodeApiError || error instanceof NodeOperationError
-				? error
-				: new NodeOperationError(node, error as Error, { itemIndex: request.itemIndex });
-		const delivery = nodeError.context.delivery as Delivery | undefined;
-		if (delivery !== 'not_sent' && delivery !== 'rejected') rememberTurnSent(context, request.itemIndex);
-		throw nodeError;
-	}
-	rememberTurnSent(context, request.itemIndex);
-	const { body: stream, received, finished, idleTimedOut, whenIdle } = opened;
+	const { body: stream, received, finished, idleTimedOut, whenIdle } = await llamaCloudStream(
+		context,
+		sessionPath(request.sessionId, '/messages/stream'),
+		{ qs: request.qs, body, itemIndex: request.itemIndex, idleTimeoutMs: options.idleTimeoutMs },
+	);
 
 	const collector = new TurnCollector(options.includeEvents);
 	const parser = collector.parser();

@@ -8,12 +8,15 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { rememberSent } from '../helpers/sentTurns';
 import { cancelSignalOf, waitUnlessCancelled } from '../helpers/wait';
 
 import { apiErrorFromNetwork, apiErrorFromResponse, apiErrorFromUnexpectedBody } from './errors';
 import { MAX_SERVER_DELAY_MS, isRetryable, retryDelayMs, type FailedAttempt, type RetryMode } from './retry';
 
-export type { Delivery } from './errors';
+import type { Delivery } from './errors';
+
+export type { Delivery };
 
 export type LlamaCloudFunctions = IExecuteFunctions | ILoadOptionsFunctions;
 
@@ -204,6 +207,19 @@ async function readText(stream: ByteStream, maxBytes = 65_536): Promise<string> 
 }
 
 /**
+ * Tells the item's record (helpers/sentTurns) that a POST may have been acted on, so that n8n's
+ * Retry On Fail does not send it again: a message that may have reached LlamaCloud (answered or
+ * not), or a session creation whose outcome is unknown. What surely did nothing (not sent, turned
+ * away) is not recorded; reads and deletes are safe to repeat.
+ */
+function rememberIfActed(context: LlamaCloudFunctions, mode: RetryMode, itemIndex: number | undefined, outcome: Delivery | 'done'): void {
+	if (mode === 'idempotent' || itemIndex === undefined || !('getInputData' in context)) return;
+	if (outcome === 'not_sent' || outcome === 'rejected') return;
+	const blocks = mode === 'stream' ? 'message' : outcome === 'unknown' ? 'session' : undefined;
+	rememberSent(context, itemIndex, blocks);
+}
+
+/**
  * The one way this node talks to LlamaCloud: base URL from the credential's region, Bearer auth
  * through n8n's credential system, query cleanup, retries with backoff, and errors that carry
  * LlamaCloud's `detail` and status (never the API key: errors are built from plain data).
@@ -253,6 +269,7 @@ async function execute(
 				)) as IN8nHttpFullResponse;
 			}
 			if (response.statusCode < 400) {
+				rememberIfActed(context, mode, config.itemIndex, 'done');
 				return response;
 			}
 			if (response.statusCode === 404 && retries > 0 && config.notFoundAfterRetryIsDone) {
@@ -287,8 +304,12 @@ async function execute(
 		}
 
 		const errorContext = { method, path, itemIndex: config.itemIndex, retries, mode, retriable, waitTooLongMs };
-		if (failure.status !== undefined) throw apiErrorFromResponse(node, failure.status, errorBody, errorContext);
-		throw apiErrorFromNetwork(node, failure.errorCode, networkMessage, { ...errorContext, baseUrl, timeoutMs });
+		const error =
+			failure.status !== undefined
+				? apiErrorFromResponse(node, failure.status, errorBody, errorContext)
+				: apiErrorFromNetwork(node, failure.errorCode, networkMessage, { ...errorContext, baseUrl, timeoutMs });
+		rememberIfActed(context, mode, config.itemIndex, error.context.delivery as Delivery);
+		throw error;
 	}
 }
 

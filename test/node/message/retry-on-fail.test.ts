@@ -82,6 +82,17 @@ describe("n8n's Retry On Fail never sends a turn twice", () => {
 		expect(sandbox.stats.turnsCompleted).toBe(1);
 	});
 
+	it('Session → Create whose answer was lost (a session may exist) is not sent again either', async () => {
+		sandbox.injectFault({ method: 'POST', path: '/api/v1/chat', action: { type: 'lose-response' } });
+		const result = await run({ name: 'Create', parameters: { resource: 'session', operation: 'create', indexIds: ['idx-q3-reports'] } });
+		const error = errorOf(result);
+		expect(error.message).toBe("n8n's Retry On Fail re-ran a request that may already have created a LlamaCloud session: it was not sent again");
+		expect(error.description).toContain('The first attempt failed: The connection broke before LlamaCloud answered');
+		expect(error.description).toContain('The session was not created again');
+		expect(sandbox.stats.sessionsCreated).toBe(1);
+		expect(sandbox.requests.filter((request) => request.method === 'POST')).toHaveLength(1);
+	});
+
 	it('under Continue On Fail, an item that was answered gets its answer back on the re-run, without a second turn', async () => {
 		// The first item's stream breaks; n8n re-runs the node (its first output item has an error).
 		sandbox.injectFault({ method: 'POST', path: /\/messages\/stream$/, when: (request) => (request.body as IDataObject).prompt === 'first', action: { type: 'drop' } });
