@@ -125,10 +125,8 @@ export class AnswerStreamer {
 	/** A piece of the answer (a `text_delta`). */
 	async text(content: string): Promise<void> {
 		if (content === '') return;
-		const separator = this.separatorDue ? BLOCK_SEPARATOR : '';
-		this.separatorDue = false;
 		this.blockText += content;
-		await this.write(separator + content);
+		await this.writeInBlock(content);
 	}
 
 	/**
@@ -136,7 +134,8 @@ export class AnswerStreamer {
 	 * continues them (what was streamed cannot be taken back). The next block follows a blank line.
 	 */
 	async block(content: string): Promise<void> {
-		if (content.startsWith(this.blockText)) await this.text(content.slice(this.blockText.length));
+		// (An empty block still has its blank line, as in `answer`.)
+		if (content.startsWith(this.blockText)) await this.writeInBlock(content.slice(this.blockText.length));
 		this.blockText = '';
 		this.separatorDue = true;
 	}
@@ -182,6 +181,13 @@ export class AnswerStreamer {
 				error: (error as Error).message,
 			});
 		}
+	}
+
+	/** Text of the current block, after the blank line that separates it from the one before. */
+	private async writeInBlock(content: string): Promise<void> {
+		const separator = this.separatorDue ? BLOCK_SEPARATOR : '';
+		this.separatorDue = false;
+		await this.write(separator + content);
 	}
 
 	private async write(content: string): Promise<void> {

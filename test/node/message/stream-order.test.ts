@@ -98,6 +98,14 @@ describe('Streamed text equals `output`, however many text blocks the answer has
 			],
 		],
 		[
+			'an empty block between two (its blank line kept, as in `answer`)',
+			[
+				{ type: 'text', content: 'Revenue grew 12%.' },
+				{ type: 'text', content: '' },
+				{ type: 'text', content: 'Q4 is not reported.' },
+			],
+		],
+		[
 			'a block longer than its deltas',
 			[
 				{ type: 'text_delta', content: 'Revenue' },
