@@ -2,7 +2,7 @@
 // that may have reached LlamaCloud must not be sent again by it: the item fails with an error that
 // names the setting, and an item that was already answered gets its answer back without a new turn.
 
-import { NodeConnectionTypes, type IDataObject, type IExecuteFunctions, type INodeType } from 'n8n-workflow';
+import { NodeConnectionTypes, type IDataObject, type IExecuteFunctions, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 
 import { TOOL_NODE_TYPE, toolVariant } from '../../harness/node-types';
 import { nodeTypes, runWorkflow, type RunResult, type WorkflowNode } from '../../harness/run-workflow';
@@ -108,6 +108,19 @@ describe("n8n's Retry On Fail never sends a turn twice", () => {
 	});
 });
 
+/** A node type of this test's own, next to this package's (an AI Agent stand-in, a fork). */
+function testNodeType(
+	name: string,
+	description: string,
+	shape: Pick<INodeTypeDescription, 'inputs' | 'outputs'> & { execute: INodeType['execute'] },
+): INodeType {
+	const { execute, ...ports } = shape;
+	return {
+		description: { displayName: name, name: name.toLowerCase(), group: ['transform'], version: 1, description, defaults: { name }, properties: [], ...ports },
+		execute,
+	};
+}
+
 describe("n8n's Retry On Fail of a tool an AI Agent calls (n8n-core's own tool invocation)", () => {
 	// n8n-core runs a tool called by an agent through its own retry loop, which counts every try
 	// as a new run of the tool node: the same call must still not send its message twice.
@@ -116,18 +129,9 @@ describe("n8n's Retry On Fail of a tool an AI Agent calls (n8n-core's own tool i
 	const AGENT_TOOL_TYPE = `${TOOL_NODE_TYPE.slice(0, -'Tool'.length)}ForAgentTool`;
 
 	beforeAll(() => {
-		const agent: INodeType = {
-			description: {
-				displayName: 'Agent',
-				name: 'fakeAgent',
-				group: ['transform'],
-				version: 1,
-				description: 'Calls its one tool once, as a model would',
-				defaults: { name: 'Agent' },
-				inputs: [NodeConnectionTypes.Main, { type: NodeConnectionTypes.AiTool, displayName: 'Tool' }],
-				outputs: [NodeConnectionTypes.Main],
-				properties: [],
-			},
+		const agent = testNodeType('Agent', 'Calls its one tool once, as a model would', {
+			inputs: [NodeConnectionTypes.Main, { type: NodeConnectionTypes.AiTool, displayName: 'Tool' }],
+			outputs: [NodeConnectionTypes.Main],
 			async execute(this: IExecuteFunctions) {
 				const [tool] = (await this.getInputConnectionData(NodeConnectionTypes.AiTool, 0)) as Array<{ invoke(args: IDataObject): Promise<unknown> }>;
 				try {
@@ -136,7 +140,7 @@ describe("n8n's Retry On Fail of a tool an AI Agent calls (n8n-core's own tool i
 					return [[{ json: { toolError: (error as Error).message } }]];
 				}
 			},
-		};
+		});
 		const base = toolVariant();
 		const tool = Object.assign(Object.create(Object.getPrototypeOf(base) as object) as INodeType, base, {
 			description: { ...base.description, name: 'llamaCloudChatTool', inputs: [], outputs: [NodeConnectionTypes.AiTool] },
@@ -176,5 +180,42 @@ describe("n8n's Retry On Fail of a tool an AI Agent calls (n8n-core's own tool i
 		expect(sandbox.stats.sessionsCreated).toBe(1);
 		expect(sandbox.stats.turnsStarted).toBe(1);
 		expectNoApiKeyLeak(sandbox, result);
+	});
+});
+
+describe('an item that reaches the node twice in one execution is two messages', () => {
+	const FORK_TYPE = 'test.fork';
+
+	beforeAll(() => {
+		// Passes its items on, unchanged (the same objects), on both of its outputs.
+		const fork = testNodeType('Fork', 'The same items on two outputs', {
+			inputs: [NodeConnectionTypes.Main],
+			outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+			async execute(this: IExecuteFunctions) {
+				const items = this.getInputData();
+				return [items, items];
+			},
+		});
+		nodeTypes.register(FORK_TYPE, fork);
+	});
+
+	it('through two branches into the same node, both are sent and answered', async () => {
+		const askTwice = { ...ask({ prompt: '={{ $json.q }}' }), ...retrying };
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			nodes: [{ name: 'Fork', type: FORK_TYPE, parameters: {} }, askTwice],
+			connections: {
+				Fork: {
+					[NodeConnectionTypes.Main]: [
+						[{ node: 'Ask', type: NodeConnectionTypes.Main, index: 0 }],
+						[{ node: 'Ask', type: NodeConnectionTypes.Main, index: 0 }],
+					],
+				},
+			},
+			items: [{ q: 'What grew in Q3?' }],
+		});
+		expect(result.error).toBeUndefined();
+		expect(result.run.data.resultData.runData.Ask).toHaveLength(2);
+		expect(sandbox.stats.turnsCompleted).toBe(2);
 	});
 });

@@ -27,11 +27,11 @@ describe('the Session list search', () => {
 		const first = await listSearch('searchSessions', state);
 		expect(first.results.map((result) => result.value)).toEqual([pasted]);
 		const shown = [...first.results];
-		let token = first.paginationToken;
+		let token = first.paginationToken as string | undefined;
 		for (let scrolls = 0; token && scrolls < 5; scrolls++) {
 			const next = await listSearch('searchSessions', { ...state, paginationToken: token });
 			shown.push(...next.results);
-			token = next.paginationToken;
+			token = next.paginationToken as string | undefined;
 		}
 		expect(shown.filter((result) => result.value === pasted)).toHaveLength(1);
 	});
