@@ -44,6 +44,23 @@ function agentWorkflow(sandbox, { credentialId, model }) {
 	return { wf, webhookId: trigger.webhookId };
 }
 
+/**
+ * Waits until n8n takes chat messages (POST) at the chat URL. n8n registers a published Chat Trigger's GET (the
+ * chat page) and POST webhooks one after the other: the page can answer while a message still gets 404. The probe
+ * is what n8n's chat widget sends on opening; without memory the Chat Trigger answers it itself, no execution.
+ */
+async function waitForChatPost(url, timeoutMs = 60_000) {
+	const deadline = Date.now() + timeoutMs;
+	let last = '';
+	while (Date.now() < deadline) {
+		const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'loadPreviousSession', sessionId: 'e2e-probe' }), signal: AbortSignal.timeout(5000) }).catch((e) => ({ ok: false, status: e.message }));
+		if (r.ok) return;
+		last = `HTTP ${r.status}`;
+		await new Promise((res) => setTimeout(res, 500));
+	}
+	throw new Error(`the chat at ${url} takes no messages (${last})`);
+}
+
 /** The workflow's last execution with its data, through the editor's REST API, once n8n has saved it. */
 async function lastExecution(rest, workflowId, timeoutMs = 30_000) {
 	const deadline = Date.now() + timeoutMs;
@@ -54,7 +71,7 @@ async function lastExecution(rest, workflowId, timeoutMs = 30_000) {
 		const done = Array.isArray(results) ? results.find((e) => e.status && !['new', 'running', 'waiting'].includes(e.status)) : undefined;
 		if (done) {
 			const one = await rest.get(`/rest/executions/${done.id}`);
-			return { id: done.id, status: done.status, text: one.text };
+			return { id: done.id, status: done.status, text: one.text, executions: results.length };
 		}
 		last = list.text.slice(0, 300);
 		await new Promise((r) => setTimeout(r, 500));
@@ -98,6 +115,7 @@ async function runAgentTests(ctx) {
 		const workflowId = await publish(rest, wf);
 		const chatUrl = `${n8n.url}/webhook/${webhookId}/chat`;
 		await waitForChat(chatUrl);
+		await waitForChatPost(chatUrl);
 		log(`  ${chatUrl}`);
 
 		standIn.requests.length = 0;
@@ -170,6 +188,7 @@ async function runAgentTests(ctx) {
 
 		// 5. The keys: nowhere in the chat, the execution, what the model received, n8n's logs.
 		const execution = await lastExecution(rest, workflowId);
+		check(execution.executions === 1, 'agent: one chat message, one execution of the workflow', `${execution.executions} executions`);
 		check(execution.status === 'success' && execution.text.includes(asJson(standIn.question)) && execution.text.includes(TOOL_NODE),
 			'agent: the execution succeeded and its data (REST) holds the tool run', `${execution.status}: ${execution.text.slice(0, 300)}`);
 		const logs = [n8n.child?.output ?? '', fs.existsSync(n8n.logFile) ? fs.readFileSync(n8n.logFile, 'utf8') : ''].join('\n');
