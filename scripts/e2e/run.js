@@ -240,6 +240,13 @@ async function main() {
 			);
 		}
 
+		// AI Agent (issue #18): scripts/e2e/agent-tests.js, the model a local stand-in (test/model-stand-in).
+		if (!opts.skipRest && rest?.rest) {
+			await step('agent: Chat Trigger → AI Agent → LlamaCloud tool', () =>
+				require('./agent-tests').runAgentTests({ n8n, sandbox, check, log, repo: REPO }),
+			);
+		}
+
 		if (!opts.skipBrowser) {
 			const shots = await step('browser: editor', async () => {
 				const { runBrowserTests } = require('./browser-tests');
