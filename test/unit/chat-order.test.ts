@@ -4,7 +4,7 @@
 
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { AnswerStreamer, chatItemDone, orderChatByItem } from '../../nodes/LlamaCloudChat/helpers/chatStream';
+import { AnswerStreamer, CUT_OFF_NOTICE, chatItemDone, orderChatByItem } from '../../nodes/LlamaCloudChat/helpers/chatStream';
 
 function chat(options: { failOn?: (type: string, itemIndex: number) => boolean } = {}) {
 	const chunks: Array<[string, number, string | undefined]> = [];
@@ -98,22 +98,19 @@ describe('the chat order of a node run', () => {
 describe('what the streamer writes', () => {
 	const texts = (chunks: Array<[string, number, string | undefined]>) => chunks.filter(([type]) => type === 'item').map(([, , content]) => content);
 
-	it.each([
-		['The connection broke (aborted)', 'The connection broke (aborted).'],
-		['LlamaCloud stopped sending the answer for 2 s.', 'LlamaCloud stopped sending the answer for 2 s.'],
-		['Two\n lines  ', 'Two lines.'],
-	])('ends a cut-off answer with a notice: %j', async (reason, shown) => {
+	it('ends a cut-off answer with a short notice, without transport details', async () => {
 		const { chunks, streamer } = chat();
 		const answer = streamer(0);
 		await answer.text('Revenue');
-		await answer.cutOff(reason);
-		expect(texts(chunks)).toEqual(['Revenue', `\n\n_(The answer was cut off: ${shown})_`]);
+		await answer.cutOff();
+		expect(texts(chunks)).toEqual(['Revenue', `\n\n${CUT_OFF_NOTICE}`]);
+		expect(CUT_OFF_NOTICE).toBe('_(The answer was cut off before it was complete.)_');
 		expect(chunks[chunks.length - 1][0]).toBe('end');
 	});
 
 	it('shows no notice for an answer that never began', async () => {
 		const { chunks, streamer } = chat();
-		await streamer(0).cutOff('The connection broke (aborted)');
+		await streamer(0).cutOff();
 		expect(chunks).toEqual([]);
 	});
 

@@ -84,6 +84,9 @@ const BLOCK_SEPARATOR = '\n\n';
  * when the user turned streaming off. A failing chunk never fails the turn: the answer is still
  * returned as the node's output, the rest of the stream is just not sent.
  */
+/** What the chat shows after an answer that broke off. */
+export const CUT_OFF_NOTICE = '_(The answer was cut off before it was complete.)_';
+
 export class AnswerStreamer {
 	private readonly send: StreamingFunctions['sendChunk'];
 
@@ -151,13 +154,12 @@ export class AnswerStreamer {
 		await this.end();
 	}
 
-	/** Ends an answer that broke off half-way with a short notice saying so, then closes the stream. */
-	async cutOff(reason: string): Promise<void> {
-		if (this.begun) {
-			const text = reason.replace(/\s+/g, ' ').trim();
-			const why = text.endsWith('.') ? text : `${text}.`;
-			await this.write(`${BLOCK_SEPARATOR}_(The answer was cut off: ${why})_`);
-		}
+	/**
+	 * Ends an answer that broke off half-way with a short notice saying so, then closes the stream. The
+	 * chat's reader gets no transport details: those are in the item's error and n8n's log.
+	 */
+	async cutOff(): Promise<void> {
+		if (this.begun) await this.write(`${BLOCK_SEPARATOR}${CUT_OFF_NOTICE}`);
 		await this.end();
 	}
 

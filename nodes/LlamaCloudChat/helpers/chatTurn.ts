@@ -145,7 +145,7 @@ export async function sendMessage(
 	// A failed turn ends what it streamed with a notice that the answer was cut off (n8n shows no
 	// error in the chat when the node continues on fail); the item then fails as without streaming.
 	const result = await runChatTurn(context, request, options, streamer).catch(async (error: Error) => {
-		await streamer.cutOff(error.message);
+		await streamer.cutOff();
 		throw error;
 	});
 	// The model always gets the sources (as a short list instead of the raw citations), unless told never.
