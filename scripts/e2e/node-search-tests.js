@@ -6,8 +6,9 @@
  * "LlamaCloud Chat"; choosing it lists its actions. Plus, from /types/nodes.json: the node's codex (category
  * Data & Storage, the aliases searched for) and the AI Agent tool variant's AI → Tools codex.
  *
- *   node scripts/e2e/node-search-tests.js [--n8n-version X.Y.Z] [--keep]
- *     alone: its own n8n (the cached runtime), the built package (dist/), owner, then the checks above.
+ *   node scripts/e2e/node-search-tests.js [--n8n-version X.Y.Z] [--package-dir DIR] [--keep]
+ *     alone: its own n8n (the cached runtime), the built package (dist/ of DIR, default this repo), owner,
+ *     then the checks above.
  * In `npm run test:e2e` (run.js): after the editor step in the main version, and in every other version of
  * the matrix after its CLI part (runNodeSearchInstance: n8n start, owner setup + login, the checks, stop).
  * Selectors are n8n's data-test-id attributes, the same in n8n 1.85 to 2.41 (see scripts/e2e/README.md).
@@ -198,6 +199,7 @@ async function main() {
 	const args = process.argv.slice(2);
 	const version = args.includes('--n8n-version') ? args[args.indexOf('--n8n-version') + 1] : undefined;
 	const keep = args.includes('--keep');
+	const packageDir = args.includes('--package-dir') ? path.resolve(args[args.indexOf('--package-dir') + 1]) : undefined;
 	const { REPO, ensureRuntime, installPackage, N8nInstance, makeTempDir } = require('./lib/n8n');
 	const { installExitHooks, killAllSync } = require('./lib/proc');
 	const { createReport } = require('./lib/report');
@@ -211,7 +213,7 @@ async function main() {
 	const t0 = Date.now();
 	try {
 		const runtime = await ensureRuntime({ version });
-		await installPackage({ userFolder, workDir, logFile: path.join(artifactsDir, 'npm-pack.log') });
+		await installPackage({ packageDir, userFolder, workDir, logFile: path.join(artifactsDir, 'npm-pack.log') });
 		const inst = new N8nInstance({ runtime, userFolder, artifactsDir, name: `n8n-${runtime.N8N_RUNTIME_N8N_VERSION}` });
 		await step(`node search (n8n ${runtime.N8N_RUNTIME_N8N_VERSION})`, () =>
 			runNodeSearchInstance({ inst, check, log: console.log, artifactsDir, repo: REPO, label: runtime.N8N_RUNTIME_N8N_VERSION }),
