@@ -165,7 +165,7 @@ async function main() {
 			async () => (await require('./lib/provision').provisionRuntimes([opts.primary, ...opts.cliOnly].filter(Boolean), { log, limitMin: opts.provisionTimeoutMin })).runtimes,
 			{ critical: true },
 		);
-		startWatchdog();
+		if (runtimes) startWatchdog(); // without them every step after is skipped
 		// Without the default version in the matrix, the first one listed takes the CLI part below.
 		const primaryVersion = opts.primary || opts.cliOnly.shift();
 		runtime = runtimes?.[primaryVersion];

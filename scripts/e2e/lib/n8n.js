@@ -71,7 +71,7 @@ async function ensureRuntime({ version, timeoutMs = 30 * 60_000, onLog = (line) 
 			live.delete(child);
 			if (pending.trim()) onLog(pending);
 			if (timedOut) {
-				reject(new Error(`provisioning n8n ${version || DEFAULT_N8N_VERSION} did not finish within ${Math.round(timeoutMs / 60_000)} min and was stopped; ` + 'the half-finished folder is started over by the next run (or run `bash scripts/n8n-runtime.sh` alone to watch it)'));
+				reject(new Error(`provisioning n8n ${version || DEFAULT_N8N_VERSION} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped; ` + 'the half-finished folder is started over by the next run (or run `bash scripts/n8n-runtime.sh` alone to watch it)'));
 			} else if (code !== 0) reject(new Error(`scripts/n8n-runtime.sh failed (exit ${code}) for n8n ${version || DEFAULT_N8N_VERSION}`));
 			else resolve(out);
 		});
