@@ -190,7 +190,7 @@ async function main() {
 			{ critical: true },
 		);
 
-		if (runtime && sandbox) n8n = new N8nInstance({ runtime, userFolder, artifactsDir, name: 'n8n' });
+		if (runtime && sandbox) n8n = new N8nInstance({ runtime, userFolder, artifactsDir, name: 'n8n', chatHub: true });
 
 		const cliContext = (instance, checkFn, row) => ({
 			n8n: instance,
@@ -238,6 +238,13 @@ async function main() {
 			chat = await step('chat: production chat URL (streaming, conversations, restart)', () =>
 				require('./chat-tests').runChatTests({ n8n, sandbox, check, log, rest: rest.rest, examplesDir: opts.examplesDir || path.join(REPO, 'examples') }),
 			);
+		}
+
+		// n8n's Chat (issue #17): scripts/e2e/chat-hub-tests.js and browser-chat-hub-tests.js (n8n 2.x only).
+		if (!opts.skipRest && rest?.rest && n8n.major() >= 2) {
+			const hubCtx = { n8n, sandbox, check, log, rest: rest.rest, artifactsDir, owner: require('./rest-tests').OWNER, repo: REPO, examplesDir: opts.examplesDir || path.join(REPO, 'examples') };
+			const hub = await step('chat hub: n8n Chat (agent listed, streamed answer, follow-up with memory)', () => require('./chat-hub-tests').runChatHubTests(hubCtx));
+			if (!opts.skipBrowser && hub?.agent) await step('browser: n8n Chat', () => require('./browser-chat-hub-tests').runBrowserChatHubTests(hubCtx));
 		}
 
 		if (!opts.skipBrowser) {
