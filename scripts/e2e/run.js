@@ -240,13 +240,6 @@ async function main() {
 			);
 		}
 
-		// n8n's Chat (issue #17): scripts/e2e/chat-hub-tests.js and browser-chat-hub-tests.js (n8n 2.x only).
-		if (!opts.skipRest && rest?.rest && n8n.major() >= 2) {
-			const hubCtx = { n8n, sandbox, check, log, rest: rest.rest, artifactsDir, owner: require('./rest-tests').OWNER, repo: REPO, examplesDir: opts.examplesDir || path.join(REPO, 'examples') };
-			const hub = await step('chat hub: n8n Chat (agent listed, streamed answer, follow-up with memory)', () => require('./chat-hub-tests').runChatHubTests(hubCtx));
-			if (!opts.skipBrowser && hub?.agent) await step('browser: n8n Chat', () => require('./browser-chat-hub-tests').runBrowserChatHubTests(hubCtx));
-		}
-
 		if (!opts.skipBrowser) {
 			const shots = await step('browser: editor', async () => {
 				const { runBrowserTests } = require('./browser-tests');
@@ -271,6 +264,13 @@ async function main() {
 				fs.copyFileSync(chatShots.screenshots.chat, path.join(REPO, 'docs', 'chat.png'));
 				log('  docs/chat.png updated');
 			}
+		}
+
+		// n8n's Chat (issue #17): scripts/e2e/chat-hub-tests.js and browser-chat-hub-tests.js (n8n 2.x only).
+		if (!opts.skipRest && rest?.rest && n8n.major() >= 2) {
+			const hubCtx = { n8n, sandbox, check, log, rest: rest.rest, artifactsDir, owner: require('./rest-tests').OWNER, repo: REPO, examplesDir: opts.examplesDir || path.join(REPO, 'examples') };
+			const hub = await step('chat hub: n8n Chat (agent listed, streamed answer, follow-up with memory)', () => require('./chat-hub-tests').runChatHubTests(hubCtx));
+			if (!opts.skipBrowser && hub?.agent) await step('browser: n8n Chat', () => require('./browser-chat-hub-tests').runBrowserChatHubTests(hubCtx));
 		}
 
 		await step('stop n8n', async () => {
