@@ -108,6 +108,29 @@ async function chatHubTurn(ctx, { sessionId, workflowId, message, previousMessag
 	};
 }
 
+/** n8n stores execution data "flatted": one array, the root first, every string and object replaced by its index. */
+function unflatten(text) {
+	const a = JSON.parse(text);
+	const done = new Map();
+	const at = (i) => {
+		if (done.has(i)) return done.get(i);
+		const v = a[i];
+		if (typeof v !== 'object' || v === null) return v;
+		const out = Array.isArray(v) ? [] : {};
+		done.set(i, out);
+		for (const [k, x] of Object.entries(v)) out[k] = typeof x === 'string' ? at(Number(x)) : x;
+		return out;
+	};
+	return at(0);
+}
+
+/** The first output item of a node in an execution, read through the editor's REST API. */
+async function nodeOutput(rest, executionId, nodeName) {
+	const data = (await rest.get(`/rest/executions/${executionId}`)).json?.data?.data;
+	const run = typeof data === 'string' ? unflatten(data) : data;
+	return run?.resultData?.runData?.[nodeName]?.[0]?.data?.main?.[0]?.[0]?.json;
+}
+
 async function runChatHubTests(ctx) {
 	const { sandbox, check, log, rest } = ctx;
 	const memory = ctx.memory !== false;
@@ -148,6 +171,12 @@ async function runChatHubTests(ctx) {
 		const second = await turn('turn 2 (follow-up)', FOLLOW_UP, first.ai?.id ?? null);
 		check(first.sessionId && second.sessionId === first.sessionId, 'chat hub: the follow-up continued the LlamaCloud session', `${first.sessionId} vs ${second.sessionId}`);
 		check(second.answer?.startsWith(`Turn 2, following up on "${FIRST}"`), 'chat hub: the follow-up was answered with the conversation\'s context', second.answer?.slice(0, 120));
+		const { ASK_NODE } = require('./chat-tests');
+		const store = memory ? 'memory' : 'node';
+		const out = second.ai?.executionId ? await nodeOutput(rest, second.ai.executionId, ASK_NODE) : undefined;
+		check(out?.conversation?.store === store && out.conversation.session_id === first.sessionId && out.conversation.new_session === false,
+			`chat hub: the follow-up's session came from ${memory ? `the ${MEMORY_NODE}` : 'the node\'s own store'} (Ask's output conversation.store = ${store})`,
+			JSON.stringify(out?.conversation ?? out ?? second.ai?.executionId));
 		check(sandbox.stats.sessionsCreated - created0 === 1, 'chat hub: one LlamaCloud session for the conversation', `${sandbox.stats.sessionsCreated - created0} sessions`);
 		const followUpCalls = second.llamaCloudRequests.length;
 		check(followUpCalls === 1, 'chat hub: the follow-up made 1 LlamaCloud request (the message stream)', second.llamaCloudRequests.map((q) => `${q.method} ${q.path}`).join(', '));
