@@ -4,7 +4,7 @@
  * What Redis Chat Memory costs a chat turn (issue #17), through a real n8n 2.41.1 (production chat URL,
  * Response Mode Streaming), against the same turn without a memory, measured in the same run:
  *
- *   npm run build && npm run build:dev && node scripts/bench/memory-bench.js [--conversations 10] [--follow-ups 3] [--delta-delay-ms 20]
+ *   npm run build && npm run build:dev && node scripts/bench/memory-bench.js [--conversations 10] [--follow-ups 3] [--delta-delay-ms 20] [--aa]
  *
  * Two published workflows, the same but for the memory:
  *   baseline  Chat Trigger → Ask (Conversation ID = the chat's sessionId; the node's in-process store)
@@ -17,6 +17,8 @@
  * LlamaCloud requests per turn are counted on the sandbox. Prints a markdown table (median, p95, memory −
  * baseline, memory ÷ baseline) and a BENCH_RESULT JSON line; exits 1 when the bench broke (a turn not
  * answered, a follow-up that did not continue its session), never because of a number.
+ * --aa: both sides without memory (two copies of the baseline workflow): the differences this machine shows
+ * by chance, to read the memory numbers against.
  */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -31,12 +33,13 @@ const MEMORY_NODE = 'Redis Chat Memory';
 const QUESTIONS = ['What grew in Q3?', 'And what are the risks?', 'Summarise that for the board', 'What about Q4?', 'Who owns the follow-up?'];
 
 function parseArgs(argv) {
-	const o = { conversations: 10, followUps: 3, deltaDelayMs: 20 };
+	const o = { conversations: 10, followUps: 3, deltaDelayMs: 20, aa: false };
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
 		if (a === '--conversations') o.conversations = Number(argv[++i]);
 		else if (a === '--follow-ups') o.followUps = Number(argv[++i]);
 		else if (a === '--delta-delay-ms') o.deltaDelayMs = Number(argv[++i]);
+		else if (a === '--aa') o.aa = true;
 		else throw new Error(`unknown argument ${a} (see the comment at the top of ${path.basename(__filename)})`);
 	}
 	return o;
@@ -108,7 +111,10 @@ async function bench(ctx, opts) {
 	if (!credentialId) throw new Error(`creating the Redis credential returned ${cred.text.slice(0, 300)}`);
 
 	const base = chatWorkflow(ctx.examplesDir, sandbox, { id: 'benchNoMemory001', name: 'Bench: no memory', responseMode: 'streaming' });
-	const mem = memoryWorkflow(ctx.examplesDir, sandbox, { credentialId, askHasMemoryInput });
+	// --aa: the "memory" side is a second copy of the baseline, so the table shows the noise of this machine.
+	const mem = opts.aa
+		? chatWorkflow(ctx.examplesDir, sandbox, { id: 'benchNoMemory002', name: 'Bench: no memory (copy)', responseMode: 'streaming' })
+		: memoryWorkflow(ctx.examplesDir, sandbox, { credentialId, askHasMemoryInput });
 	await publish(rest, base.wf);
 	await publish(rest, mem.wf);
 	const urls = { baseline: `${n8n.url}/webhook/${base.webhookId}/chat`, memory: `${n8n.url}/webhook/${mem.webhookId}/chat` };
@@ -147,6 +153,11 @@ async function bench(ctx, opts) {
 	}
 	sandbox.setStreamBehaviour({});
 	const redisKeys = (await redisCommand(redis.port, 'DBSIZE')).replace(/^:/, '');
+	// The memory side really went through Redis: each conversation's list holds its turns (question, answer).
+	if (askHasMemoryInput && !opts.aa) {
+		const lengths = await Promise.all(ids.memory.map(async (id) => Number((await redisCommand(redis.port, `LLEN ${id}`)).replace(/^:/, ''))));
+		check(lengths.every((n) => n === 2 * (opts.followUps + 1)), `every memory conversation holds ${2 * (opts.followUps + 1)} messages in Redis`, lengths.join(', '));
+	}
 	log(`  Ask has a Memory input: ${askHasMemoryInput ? 'yes (memory on Ask and on the Chat Trigger)' : 'NO (a build without issue #17: the memory is on the Chat Trigger only; numbers are not the memory path)'}; Redis keys after the run: ${redisKeys}`);
 	return report(results, { ...opts, askHasMemoryInput, n8nVersion: ctx.n8nVersion });
 }
@@ -160,18 +171,26 @@ function report(results, meta) {
 	const rows = [
 		row('first token, follow-up: median', (r) => r.firstTokenMs, 'followUp'),
 		row('first token, follow-up: p95', (r) => r.firstTokenMs, 'followUp'),
+		row('first token, follow-up: median of paired differences', (r) => r.firstTokenMs, 'followUp'),
 		row('before LlamaCloud saw the turn, follow-up: median', (r) => r.beforeLlamaCloudMs, 'followUp'),
 		row('whole turn, follow-up: median', (r) => r.turnMs, 'followUp'),
 		row('first token, first turn: median', (r) => r.firstTokenMs, 'first'),
 	];
 	const out = { meta, rows: [] };
 	const lines = [
-		`Redis Chat Memory vs no memory, n8n ${meta.n8nVersion}, production chat URL (streaming); ${results.baseline.followUp.length} follow-ups and ${results.baseline.first.length} first turns per side, interleaved; ms on the chat client's clock`,
+		`${meta.aa ? 'A/A (both sides without memory; the "Redis Chat Memory" column is a copy of the baseline)' : 'Redis Chat Memory vs no memory'}, n8n ${meta.n8nVersion}, production chat URL (streaming); ${results.baseline.followUp.length} follow-ups and ${results.baseline.first.length} first turns per side, interleaved; ms on the chat client's clock`,
 		'',
 		'| metric | without memory (baseline) | Redis Chat Memory | added | ratio |',
 		'|---|---|---|---|---|',
 	];
 	for (const [label, b, m] of rows) {
+		if (label.includes('paired')) {
+			// Turn i of each side ran back to back (same conversation number and turn): memory − baseline per pair.
+			const d = quantile(m.map((x, i) => x - b[i]), 0.5);
+			out.rows.push({ label, addedMs: d });
+			lines.push(`| ${label} | | | ${(d >= 0 ? '+' : '')}${d.toFixed(1)} ms | |`);
+			continue;
+		}
 		const q = label.includes('p95') ? 0.95 : 0.5;
 		const bv = quantile(b, q);
 		const mv = quantile(m, q);
