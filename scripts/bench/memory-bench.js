@@ -27,6 +27,7 @@ const { runStandalone } = require('../e2e/lib/standalone');
 const { Redis, redisCommand } = require('../e2e/lib/services');
 const { freePort } = require('../e2e/lib/n8n');
 const { chatWorkflow, publish, postChat, waitForChat, ASK_NODE } = require('../e2e/chat-tests');
+const { nodeRun } = require('../e2e/chat-hub-tests');
 
 const REDIS_CREDENTIAL = { name: 'Redis (bench)', type: 'redis' };
 const MEMORY_NODE = 'Redis Chat Memory';
@@ -115,8 +116,7 @@ async function bench(ctx, opts) {
 	const mem = opts.aa
 		? chatWorkflow(ctx.examplesDir, sandbox, { id: 'benchNoMemory002', name: 'Bench: no memory (copy)', responseMode: 'streaming' })
 		: memoryWorkflow(ctx.examplesDir, sandbox, { credentialId, askHasMemoryInput });
-	await publish(rest, base.wf);
-	await publish(rest, mem.wf);
+	const workflowIds = { baseline: await publish(rest, base.wf), memory: await publish(rest, mem.wf) };
 	const urls = { baseline: `${n8n.url}/webhook/${base.webhookId}/chat`, memory: `${n8n.url}/webhook/${mem.webhookId}/chat` };
 	await waitForChat(urls.baseline);
 	await waitForChat(urls.memory);
@@ -152,6 +152,27 @@ async function bench(ctx, opts) {
 		}
 	}
 	sandbox.setStreamBehaviour({});
+	// Inside n8n: Ask's own execution time (runData executionTime; with a memory it includes reading the
+	// history and saving the turn), from the saved executions, oldest first, the warm-up's two left out.
+	for (const v of variants) {
+		const workflowId = workflowIds[v];
+		const all = [];
+		for (let cursor; ; ) {
+			const q = `filter=${encodeURIComponent(JSON.stringify({ workflowId }))}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+			const page = (await rest.get(`/rest/executions?${q}`)).json?.data;
+			all.push(...(page?.results || []).map((e) => Number(e.id)));
+			cursor = page?.nextCursor;
+			if (!cursor || !page.results?.length) break;
+		}
+		const executionIds = [...new Set(all)].sort((a, b) => a - b).slice(2);
+		const times = [];
+		for (const id of executionIds) times.push((await nodeRun(rest, id, ASK_NODE))?.executionTime);
+		const turns = [...results[v].first, ...results[v].followUp];
+		check(times.length === turns.length && times.every((t) => typeof t === 'number'), `${v}: one saved execution with Ask's run per turn`, `${times.length} executions for ${turns.length} turns`);
+		// The turns ran first turns first (t = 0 for every conversation), then the follow-ups, in this order.
+		results[v].first.forEach((r, i) => (r.askMs = times[i]));
+		results[v].followUp.forEach((r, i) => (r.askMs = times[results[v].first.length + i]));
+	}
 	const redisKeys = (await redisCommand(redis.port, 'DBSIZE')).replace(/^:/, '');
 	// The memory side really went through Redis: each conversation's list holds its turns (question, answer).
 	if (askHasMemoryInput && !opts.aa) {
@@ -174,6 +195,7 @@ function report(results, meta) {
 		row('first token, follow-up: median of paired differences', (r) => r.firstTokenMs, 'followUp'),
 		row('before LlamaCloud saw the turn, follow-up: median', (r) => r.beforeLlamaCloudMs, 'followUp'),
 		row('whole turn, follow-up: median', (r) => r.turnMs, 'followUp'),
+		row('Ask node execution time (n8n runData), follow-up: median', (r) => r.askMs, 'followUp'),
 		row('first token, first turn: median', (r) => r.firstTokenMs, 'first'),
 	];
 	const out = { meta, rows: [] };

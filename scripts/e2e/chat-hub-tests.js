@@ -124,11 +124,16 @@ function unflatten(text) {
 	return at(0);
 }
 
-/** The first output item of a node in an execution, read through the editor's REST API. */
-async function nodeOutput(rest, executionId, nodeName) {
+/** The first run of a node in an execution (executionTime, data, …), read through the editor's REST API. */
+async function nodeRun(rest, executionId, nodeName) {
 	const data = (await rest.get(`/rest/executions/${executionId}`)).json?.data?.data;
 	const run = typeof data === 'string' ? unflatten(data) : data;
-	return run?.resultData?.runData?.[nodeName]?.[0]?.data?.main?.[0]?.[0]?.json;
+	return run?.resultData?.runData?.[nodeName]?.[0];
+}
+
+/** The first output item of a node in an execution. */
+async function nodeOutput(rest, executionId, nodeName) {
+	return (await nodeRun(rest, executionId, nodeName))?.data?.main?.[0]?.[0]?.json;
 }
 
 async function runChatHubTests(ctx) {
@@ -186,7 +191,7 @@ async function runChatHubTests(ctx) {
 	}
 }
 
-module.exports = { runChatHubTests, chatHubWorkflow, chatHubTurn, messageText, AGENT_NAME, FIRST, FOLLOW_UP };
+module.exports = { runChatHubTests, chatHubWorkflow, chatHubTurn, messageText, nodeRun, AGENT_NAME, FIRST, FOLLOW_UP };
 
 if (require.main === module) {
 	require('./lib/standalone').runStandalone({
