@@ -194,7 +194,7 @@ async function main() {
 			{ critical: true },
 		);
 
-		if (runtime && sandbox) n8n = new N8nInstance({ runtime, userFolder, artifactsDir, name: 'n8n' });
+		if (runtime && sandbox) n8n = new N8nInstance({ runtime, userFolder, artifactsDir, name: 'n8n', chatHub: true });
 
 		const cliContext = (instance, checkFn, row) => ({
 			n8n: instance,
@@ -286,6 +286,16 @@ async function main() {
 				fs.copyFileSync(chatShots.screenshots.chat, path.join(REPO, 'docs', 'chat.png'));
 				log('  docs/chat.png updated');
 			}
+		}
+
+		// n8n's Chat (issue #17): scripts/e2e/chat-hub-tests.js and browser-chat-hub-tests.js (n8n 2.x only).
+		if (!opts.skipRest && rest?.rest && n8n.major() >= 2) {
+			const hubCtx = { n8n, sandbox, check, log, artifactsDir, owner: require('./rest-tests').OWNER, repo: REPO, examplesDir: opts.examplesDir || path.join(REPO, 'examples') };
+			// A new REST client: the chat step restarted n8n on another port.
+			const hub = await step('chat hub: n8n Chat (agent listed, streamed answer, follow-up with memory)', async () =>
+				require('./chat-hub-tests').runChatHubTests(Object.assign(hubCtx, { rest: await require('./rest-tests').setupAndLogin(n8n) })),
+			);
+			if (!opts.skipBrowser && hub?.agent) await step('browser: n8n Chat', () => require('./browser-chat-hub-tests').runBrowserChatHubTests(hubCtx));
 		}
 
 		await step('stop n8n', async () => {

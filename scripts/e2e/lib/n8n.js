@@ -147,14 +147,16 @@ class N8nInstance {
 	 * @param {string} o.userFolder N8N_USER_FOLDER
 	 * @param {string} o.artifactsDir where logs go
 	 * @param {string} [o.name]     label for logs
+	 * @param {boolean} [o.chatHub] keep n8n 2.x's `chat-hub` module (n8n's Chat) enabled
 	 */
-	constructor({ runtime, userFolder, artifactsDir, name = 'n8n', encryptionKey, extraEnv = {} }) {
+	constructor({ runtime, userFolder, artifactsDir, name = 'n8n', encryptionKey, extraEnv = {}, chatHub = false }) {
 		this.runtime = runtime;
 		this.userFolder = userFolder;
 		this.artifactsDir = artifactsDir;
 		this.name = name;
 		this.encryptionKey = encryptionKey || existingEncryptionKey(userFolder) || crypto.randomBytes(24).toString('hex');
 		this.extraEnv = extraEnv;
+		this.chatHub = chatHub;
 		this.logFile = path.join(artifactsDir, `${name}.log`);
 		this.netLog = path.join(artifactsDir, `${name}-blocked-network.log`);
 		this.brokerPort = null;
@@ -186,8 +188,8 @@ class N8nInstance {
 			N8N_UNVERIFIED_PACKAGES_ENABLED: 'true',
 			N8N_REINSTALL_MISSING_PACKAGES: 'false',
 			// modules that only fetch catalogues from n8n's servers or need AI providers (2.x names; n8n 1.x
-			// refuses to start on a module name it does not know)
-			...(this.major() >= 2 ? { N8N_DISABLED_MODULES: 'mcp-registry,instance-ai,workflow-builder,chat-hub,insights' } : {}),
+			// refuses to start on a module name it does not know); chat-hub stays on where a test uses n8n's Chat
+			...(this.major() >= 2 ? { N8N_DISABLED_MODULES: `mcp-registry,instance-ai,workflow-builder,${this.chatHub ? '' : 'chat-hub,'}insights` } : {}),
 			N8N_PYTHON_ENABLED: 'false',
 			N8N_RUNNERS_MODE: 'internal',
 			N8N_RUNNERS_BROKER_LISTEN_ADDRESS: '127.0.0.1',
