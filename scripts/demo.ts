@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, no-console -- Node.js test/dev code, never run inside n8n */
 /**
  * `npm run demo`: runs the example workflows through n8n's real execution engine (n8n-core
  * WorkflowExecute) and prints what the LlamaCloud Chat node outputs.

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, no-console -- Node.js test/dev code, never run inside n8n */
 /**
  * `npm run bench`: a performance report for the LlamaCloud Chat node, as ratios against baselines
  * measured in the same run, on this machine, against the sandbox on 127.0.0.1.

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- Node.js test/dev code, never run inside n8n */
 /**
  * Summarises a V8 `.cpuprofile` (from `node --cpu-prof`): self time by owner (our node, n8n-core,
  * n8n-workflow, axios, Node internals, ...), the top self-time functions, and inclusive time of the

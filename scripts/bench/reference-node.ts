@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/node-usable-as-tool -- Node.js test/dev code, never run inside n8n */
 /**
  * A minimal n8n node that makes the same request as Session → Create the least an n8n node can:
  * one getCredentials per run for the base URL, then `httpRequestWithAuthentication` per item with

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, no-console -- Node.js test/dev code, never run inside n8n */
 /**
  * The LlamaCloud sandbox in its own process, driven over IPC by the benchmark. Keeping the server
  * out of the measured process means its CPU time and its memory (a 10 MB stream is planned in

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- Node.js test/dev code, never run inside n8n */
 /**
  * A local stand-in for an OpenAI-compatible model API, for the AI Agent e2e (scripts/e2e/agent-tests.js).
  * It speaks what n8n's OpenAI Chat Model (lmChatOpenAi, Responses API off) sends through @langchain/openai:

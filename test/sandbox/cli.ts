@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, no-console -- Node.js test/dev code, never run inside n8n */
 // Standalone sandbox: node dist-test/test/sandbox/cli.js --port 8787 [--host H] [--api-key K] [--latency MS] [--revision 2026-08|current]
 import { startSandbox, type Revision } from './server';
 

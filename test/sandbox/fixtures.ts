@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets -- Node.js test/dev code, never run inside n8n */
 // Seed data for the LlamaCloud sandbox. Every id is fixed so docs, examples and
 // tests can hard-code them; nothing here is real LlamaCloud data.
 

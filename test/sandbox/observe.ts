@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- Node.js test/dev code, never run inside n8n */
 // Lets a checker see every exchange the sandbox has: the request as received and the response as
 // written on the wire (status, headers, body; a stream's SSE messages one by one, as they are sent).
 // The contract tests (test/contract) hang Ajv off this. Nothing is captured while no observer is set,

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- Node.js test/dev code, never run inside n8n */
 // Spec tests for the LlamaCloud sandbox, over raw HTTP. They pin the sandbox to
 // the behaviour described in the API reference (shared/llamacloud-chat-api.md) (§2–§7, §9, §10).
 

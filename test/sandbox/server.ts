@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- Node.js test/dev code, never run inside n8n */
 // LlamaCloud sandbox: a local stand-in for the LlamaCloud chat-session API
 // (see the API reference (shared/llamacloud-chat-api.md) §10). Node `http` only.
 

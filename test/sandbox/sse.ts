@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- Node.js test/dev code, never run inside n8n */
 // SSE encoding. The default framing is the documented one (reference §7.6, LlamaCloud's chat
 // guide): `event: delta` for *_delta events, `event: message` for complete events, the kind in the
 // JSON `type`, and `:` comment pings. The other framings are options that exercise a client's

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- Node.js test/dev code, never run inside n8n */
 // The sandbox's test-only behaviours used by the node specs, over raw HTTP: a response lost after
 // the request took effect, and a stream held open after its stop event.
 

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- Node.js test/dev code, never run inside n8n */
 // waitUnlessCancelled: the wait behind retries and Batch Interval. The engine tests
 // (test/node/reliability/hardening.test.ts, point 7) show a cancelled execution stops waiting;
 // n8n discards a cancelled execution's output, so the error itself is pinned here.

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- Node.js test/dev code, never run inside n8n */
 // Specification of the "LlamaCloud API" credential (test button, regions, base URL) and of the
 // lists the node loads while it is edited (projects, organizations, sessions, indexes).
 

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- Node.js test/dev code, never run inside n8n */
 // Message → Ask with a Conversation ID: follow-up questions continue one LlamaCloud session. Run
 // through n8n-core's WorkflowExecute against the sandbox; the sandbox's answers name their turn and
 // the session's previous question, so the text itself shows which session answered.

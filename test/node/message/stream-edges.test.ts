@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- Node.js test/dev code, never run inside n8n */
 // Message → Send at the edges of the answer stream, through n8n's engine against the sandbox:
 // a last event without its closing blank line, an answer whose pauses add up to more than the
 // Stream Idle Timeout, a connection kept open after the closing `stop`, and Require All Indexes.

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- Node.js test/dev code, never run inside n8n */
 // What an error says when LlamaCloud (or something in front of it) answers with an error body the
 // fault matrix does not send: empty or whitespace bodies, JSON without `detail`, a JSON string, long
 // HTML pages, FastAPI's 422 lists with query fields, `detail` objects, a bare `message`, a 408.

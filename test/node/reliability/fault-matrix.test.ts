@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets -- Node.js test/dev code, never run inside n8n */
 // Reliability: how every operation behaves when LlamaCloud (or the network) fails, run through
 // n8n's real execution engine against the sandbox. Each row of the matrix is one kind of failure;
 // the retry policy is the one in transport/retry.ts (see the API reference §4–§5).

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals -- Node.js test/dev code, never run inside n8n */
 // Hardening from an expert review (issue 11, points 2–7). Each spec failed on 0.1.0 and passes now;
 // all run through n8n-core's engine against the sandbox over loopback, like every node test.
 // (Point 1, the index binding of Send, is in test/node/message/index-binding.test.ts.)

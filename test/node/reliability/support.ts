@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-imports -- Node.js test/dev code, never run inside n8n */
 // Shared helpers for the reliability specs: credentials, seeding over plain HTTP, a closed port for
 // "connection refused", retry log lines, a seeded PRNG, and the "the API key never leaks" check
 // that every spec runs after each test.

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets -- Node.js test/dev code, never run inside n8n */
 // Specification of "Session → Create", run through n8n's real execution engine against the sandbox.
 
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
