@@ -21,7 +21,7 @@ export class LlamaCloudApi implements ICredentialType {
 		dark: 'file:../nodes/LlamaCloudChat/llamacloud.dark.svg',
 	};
 
-	documentationUrl = 'https://developers.llamaindex.ai/python/cloud/general/api_key/';
+	documentationUrl = 'https://developers.llamaindex.ai/llamaparse/general/api_key/';
 
 	properties: INodeProperties[] = [
 		{

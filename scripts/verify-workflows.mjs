@@ -3,7 +3,7 @@
 // `node scripts/verify-workflows.mjs`.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { parseDocument } from 'yaml';
@@ -34,21 +34,27 @@ export function checkReleaseWorkflow(file, ciScript) {
 	const versionCheck = Object.values(jobs).some((job) => runs(job).some((r) => r.includes('GITHUB_REF_NAME') && r.includes('version')));
 	if (!versionCheck) findings.push('jobs: nothing checks that the tag matches package.json version');
 
-	const publishers = Object.entries(jobs).filter(([, job]) => runs(job).some((r) => /\bnpm publish\b/.test(r)));
-	if (publishers.length !== 1) findings.push(`jobs: exactly one job must run npm publish, found ${publishers.length}`);
+	// A job publishes with `npm publish` itself, or with `npm run release` (n8n-node release, which in
+	// GitHub Actions lints, builds and runs `npm publish` with NPM_CONFIG_PROVENANCE=true).
+	const publishes = (run) => /\bnpm publish\b/.test(run) || /\bnpm run release\b/.test(run);
+	const publishers = Object.entries(jobs).filter(([, job]) => runs(job).some(publishes));
+	if (publishers.length !== 1) findings.push(`jobs: exactly one job must publish (npm publish or npm run release), found ${publishers.length}`);
 	for (const [name, job] of publishers) {
-		const publish = steps(job).find((s) => /\bnpm publish\b/.test(String(s.run ?? '')));
-		if (!/--provenance\b/.test(publish.run)) findings.push(`jobs.${name}: npm publish must use --provenance`);
+		const publish = steps(job).find((s) => publishes(String(s.run ?? '')));
+		if (/\bnpm run release\b/.test(publish.run)) {
+			const pkgFile = resolve(dirname(file), '..', '..', 'package.json');
+			const release = existsSync(pkgFile) ? JSON.parse(readFileSync(pkgFile, 'utf8')).scripts?.release : undefined;
+			if (release !== 'n8n-node release')
+				findings.push(`jobs.${name}: npm run release publishes with provenance only as "n8n-node release", package.json has ${JSON.stringify(release)}`);
+		} else if (!/--provenance\b/.test(publish.run)) findings.push(`jobs.${name}: npm publish must use --provenance`);
 		if (/--dry-run/.test(publish.run)) findings.push(`jobs.${name}: the publish step must not be a dry run`);
-		if (!/\$\{\{\s*secrets\.[A-Z_]+\s*\}\}/.test(String(publish.env?.NODE_AUTH_TOKEN ?? '')))
-			findings.push(`jobs.${name}: the publish step needs NODE_AUTH_TOKEN from a secret`);
-		if (job.permissions?.['id-token'] !== 'write') findings.push(`jobs.${name}: provenance needs permissions.id-token: write`);
+		if (job.permissions?.['id-token'] !== 'write') findings.push(`jobs.${name}: trusted publishing and provenance need permissions.id-token: write`);
 		const needs = [job.needs ?? []].flat();
 		for (const [ciName] of ciJobs) if (!needs.includes(ciName)) findings.push(`jobs.${name}: must need the CI job "${ciName}"`);
 		const setup = steps(job).find((s) => String(s.uses ?? '').startsWith('actions/setup-node@'));
 		if (setup?.with?.['registry-url'] !== 'https://registry.npmjs.org')
 			findings.push(`jobs.${name}: actions/setup-node needs registry-url: https://registry.npmjs.org`);
-		if (!runs(job).some((r) => r.includes('npm run build'))) findings.push(`jobs.${name}: must build before publishing`);
+		if (!runs(job).some((r) => /\bnpm run (build|release)\b/.test(r))) findings.push(`jobs.${name}: must build before publishing`);
 	}
 	for (const [name, job] of Object.entries(jobs)) {
 		if (!job['runs-on']) findings.push(`jobs.${name}: runs-on is missing`);

@@ -11,6 +11,15 @@ import { router } from './actions/router';
 import { listSearch, loadOptions } from './methods';
 
 /**
+ * Message → Ask takes an optional memory sub-node (as n8n's AI Agent does), to keep its conversations
+ * wherever n8n runs; the other operations have the main input only. n8n evaluates this per node.
+ */
+const askInputs =
+	`[undefined, 'message'].includes($parameter.resource) && [undefined, 'ask'].includes($parameter.operation)` +
+	` ? ['${NodeConnectionTypes.Main}', { type: '${NodeConnectionTypes.AiMemory}', displayName: 'Memory', maxConnections: 1, required: false }]` +
+	` : ['${NodeConnectionTypes.Main}']`;
+
+/**
  * LlamaCloud chat sessions in n8n. Parameters evolve through `version` (n8n's light versioning:
  * a new version adds `@version` display conditions), so saved workflows keep working.
  */
@@ -26,7 +35,7 @@ export class LlamaCloudChat implements INodeType {
 		description: 'Chat with your LlamaCloud indexes: create sessions, ask questions, read answers with citations',
 		defaults: { name: 'LlamaCloud Chat' },
 		usableAsTool: true,
-		inputs: [NodeConnectionTypes.Main],
+		inputs: `={{ ${askInputs} }}`,
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'llamaCloudApi', required: true }],
 		properties,

@@ -2,6 +2,7 @@ import type { INodeType, INodeTypes, IVersionedNodeType } from 'n8n-workflow';
 import { NodeHelpers } from 'n8n-workflow';
 
 import { LlamaCloudChat } from '../../nodes/LlamaCloudChat/LlamaCloudChat.node';
+import { MEMORY_NODE_TYPE, TestChatMemory } from './memory-node';
 
 /** The node's type name as n8n registers it for an installed community package. */
 export const NODE_TYPE = 'n8n-nodes-llamacloud-chat.llamaCloudChat';
@@ -25,6 +26,7 @@ export class PackageNodeTypes implements INodeTypes {
 	private readonly types: Record<string, INodeType | IVersionedNodeType> = {
 		[NODE_TYPE]: new LlamaCloudChat(),
 		[TOOL_NODE_TYPE]: toolVariant(),
+		[MEMORY_NODE_TYPE]: new TestChatMemory(),
 	};
 
 	getByName(nodeType: string): INodeType | IVersionedNodeType {

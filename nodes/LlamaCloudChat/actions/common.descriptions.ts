@@ -139,7 +139,7 @@ const requestOptions: INodeProperties[] = [
 		typeOptions: { minValue: 0, maxValue: 10 },
 		default: 2,
 		description:
-			'How often to retry, with backoff. Reads and deletes retry rate limits (429), server errors (5xx), timeouts and network failures. Creating a session or sending a message is retried only when LlamaCloud provably did not act on it: a refused connection, or a 429 or 503 with Retry-After (so no session or chat turn is ever duplicated). 0 turns retries off.',
+			'How often to retry a failed request, with backoff; 0 turns retries off. Creating a session or sending a message is retried only when LlamaCloud surely did not act on it (a refused connection, or a 429 or 503 with Retry-After), so nothing is done twice.',
 	},
 	{
 		displayName: 'Timeout (Ms)',
@@ -184,7 +184,7 @@ export const sessionIdProperty: INodeProperties = {
 	],
 };
 
-/** An operation's "Options": its own options first, then the shared request options. */
+/** An operation's "Options": its own options and the shared request options, in alphabetical order as n8n lists them. */
 export function optionsCollection(operationOptions: INodeProperties[] = []): INodeProperties {
 	return {
 		displayName: 'Options',
@@ -192,6 +192,6 @@ export function optionsCollection(operationOptions: INodeProperties[] = []): INo
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
-		options: [...operationOptions, ...requestOptions],
+		options: [...operationOptions, ...requestOptions].sort((a, b) => a.displayName.localeCompare(b.displayName)),
 	};
 }

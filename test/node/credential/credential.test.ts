@@ -3,6 +3,9 @@
 
 import '../../harness/environment';
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { LoadOptionsContext } from 'n8n-core';
 import type { INodeParameters } from 'n8n-workflow';
 
@@ -187,6 +190,16 @@ describe('LlamaCloud API credential', () => {
 			expect(result.error?.description).toContain('Custom Base URL');
 			expect(sandbox.requests).toEqual([]);
 		});
+	});
+
+	// n8n shows the credential's documentationUrl in the credential dialog and the codex's
+	// credentialDocumentation in the node panel: both lead to LlamaCloud's API key page.
+	it('links the same API key page from the credential dialog and the node codex', () => {
+		const codexFile = join(__dirname, '../../../nodes/LlamaCloudChat/LlamaCloudChat.node.json');
+		const codex = JSON.parse(readFileSync(codexFile, 'utf8')) as { resources: { credentialDocumentation: Array<{ url: string }> } };
+
+		expect(codex.resources.credentialDocumentation.map((doc) => doc.url)).toEqual([credentialType.documentationUrl]);
+		expect(credentialType.documentationUrl).toBe('https://developers.llamaindex.ai/llamaparse/general/api_key/');
 	});
 });
 

@@ -5,7 +5,7 @@
 import { displayParameter, type IDataObject, type INodeParameters, type INodeProperties } from 'n8n-workflow';
 
 import { LlamaCloudChat } from '../../../nodes/LlamaCloudChat/LlamaCloudChat.node';
-import { conversationMemory } from '../../../nodes/LlamaCloudChat/helpers/conversations';
+import { MAX_STORED_CONVERSATIONS, nodeConversationStore as conversationMemory } from '../../../nodes/LlamaCloudChat/conversations';
 import { runWorkflow, type RunOptions, type RunResult } from '../../harness/run-workflow';
 import { useSandbox } from '../../harness/support';
 import type { Sandbox } from '../../sandbox';
@@ -77,11 +77,11 @@ describe('Message → Ask in a conversation', () => {
 		const a3 = conversationOf(a3result);
 
 		expect(sandbox.stats.sessionsCreated).toBe(2);
-		expect(a1).toEqual({ id: 'conv-A', session_id: expect.stringMatching(/^ses-/), turn: 1, new_session: true });
-		expect(b1).toMatchObject({ id: 'conv-B', turn: 1, new_session: true });
+		expect(a1).toEqual({ id: 'conv-A', session_id: expect.stringMatching(/^ses-/), turn: 1, new_session: true, store: 'node' });
+		expect(b1).toMatchObject({ id: 'conv-B', turn: 1, new_session: true, store: 'node' });
 		expect(b1.session_id).not.toBe(a1.session_id);
-		expect(a2).toEqual({ id: 'conv-A', session_id: a1.session_id, turn: 2, new_session: false });
-		expect(a3).toEqual({ id: 'conv-A', session_id: a1.session_id, turn: 3, new_session: false });
+		expect(a2).toEqual({ id: 'conv-A', session_id: a1.session_id, turn: 2, new_session: false, store: 'node' });
+		expect(a3).toEqual({ id: 'conv-A', session_id: a1.session_id, turn: 3, new_session: false, store: 'node' });
 		expect(outputOf(a3result).session_id).toBe(a1.session_id);
 		// LlamaCloud (here: the sandbox) answered turn 3 knowing turn 2's question.
 		expect(outputOf(a3result).answer).toMatch(/^Turn 3, following up on "And the risks\?"/);
@@ -101,7 +101,7 @@ describe('Message → Ask in a conversation', () => {
 		await say('conv-restart', 'And the risks?');
 		conversationMemory.clear(); // what a restart does to the process
 		const third = await say('conv-restart', 'Summarise that for the board');
-		expect(conversationOf(third)).toEqual({ id: 'conv-restart', session_id: first.session_id, turn: 3, new_session: false });
+		expect(conversationOf(third)).toEqual({ id: 'conv-restart', session_id: first.session_id, turn: 3, new_session: false, store: 'node' });
 		expect(outputOf(third).answer).toMatch(/^Turn 3, following up on "And the risks\?"/);
 		expect(sandbox.stats.sessionsCreated).toBe(1);
 	});
@@ -116,18 +116,18 @@ describe('Message → Ask in a conversation', () => {
 		for (const conversations of ['not a map', ['a', 'list'], 42, null]) {
 			conversationMemory.clear();
 			const result = await chat('conv-edited', 'And the risks?', { staticData: edited(conversations) });
-			expect(conversationOf(result)).toMatchObject({ turn: 1, new_session: true });
+			expect(conversationOf(result)).toMatchObject({ turn: 1, new_session: true, store: 'node' });
 		}
 		for (const broken of [null, 'text', { ...entry, session: 7 }, { ...entry, indexes: undefined }]) {
 			conversationMemory.clear();
 			const result = await chat('conv-edited', 'And the risks?', { staticData: edited({ [key]: broken }) });
-			expect(conversationOf(result)).toMatchObject({ turn: 1, new_session: true });
+			expect(conversationOf(result)).toMatchObject({ turn: 1, new_session: true, store: 'node' });
 		}
 		// A missing time of use is read as "long ago" (forgotten); a missing turn count as 0.
 		conversationMemory.clear();
 		const undated = { ...entry };
 		delete undated.usedAt;
-		expect(conversationOf(await chat('conv-edited', 'And the risks?', { staticData: edited({ [key]: undated }) }))).toMatchObject({ new_session: true });
+		expect(conversationOf(await chat('conv-edited', 'And the risks?', { staticData: edited({ [key]: undated }) }))).toMatchObject({ new_session: true, store: 'node' });
 		conversationMemory.clear();
 		const uncounted = { ...entry };
 		delete uncounted.turns;
@@ -159,7 +159,7 @@ describe('Message → Ask in a conversation', () => {
 		expect(first.savedStaticData).toBeUndefined();
 		expect(conversationOf(await chat('conv-manual', 'And the risks?', manual)).turn).toBe(2); // same process: continues
 		conversationMemory.clear();
-		expect(conversationOf(await chat('conv-manual', 'Summarise that', manual))).toMatchObject({ turn: 1, new_session: true });
+		expect(conversationOf(await chat('conv-manual', 'Summarise that', manual))).toMatchObject({ turn: 1, new_session: true, store: 'node' });
 	});
 
 	it('keeps no conversation ID in the static data it saves, only digests', async () => {
@@ -220,7 +220,7 @@ describe('Message → Ask in a conversation', () => {
 		});
 		const [first, second] = result.output('Ask').map((item) => item.json.conversation as IDataObject);
 		expect(sandbox.stats.sessionsCreated).toBe(1);
-		expect(first).toMatchObject({ turn: 1, new_session: true });
+		expect(first).toMatchObject({ turn: 1, new_session: true, store: 'node' });
 		expect(second).toMatchObject({ turn: 2, new_session: false, session_id: first.session_id });
 		expect(result.output('Ask').map((item) => item.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
 	});
@@ -231,7 +231,7 @@ describe('Message → Ask in a conversation', () => {
 		await fetch(`${sandbox.url}/api/v1/chat/${first.session_id as string}`, { method: 'DELETE', headers: { Authorization: `Bearer ${sandbox.apiKey}` } });
 
 		const again = await say('conv-deleted', 'And the risks?');
-		expect(conversationOf(again)).toMatchObject({ id: 'conv-deleted', turn: 1, new_session: true });
+		expect(conversationOf(again)).toMatchObject({ id: 'conv-deleted', turn: 1, new_session: true, store: 'node' });
 		expect(conversationOf(again).session_id).not.toBe(first.session_id);
 		expect(outputOf(again).answer).toMatch(/^Turn 1, no earlier question/);
 		// The refused message went to the new session once; nothing was sent twice.
@@ -256,7 +256,7 @@ describe('Message → Ask in a conversation', () => {
 		expect(saved['node:Ask'].conversations).toEqual({});
 
 		const next = await say('conv-gone', 'And the risks, again?');
-		expect(conversationOf(next)).toMatchObject({ turn: 1, new_session: true });
+		expect(conversationOf(next)).toMatchObject({ turn: 1, new_session: true, store: 'node' });
 		const toGone = streamRequests(sandbox).filter((request) => request.path.includes(first.session_id as string));
 		expect(toGone).toHaveLength(2); // the first turn, and the message that found the session gone
 	});
@@ -268,7 +268,7 @@ describe('Message → Ask in a conversation', () => {
 		const failed = await say('conv-failure', 'And the risks?');
 		expect(errorOf(failed).message).toBe('LlamaCloud error 400: Bad prompt');
 		const next = await say('conv-failure', 'And the risks, again?');
-		expect(conversationOf(next)).toEqual({ id: 'conv-failure', session_id: first.session_id, turn: 2, new_session: false });
+		expect(conversationOf(next)).toEqual({ id: 'conv-failure', session_id: first.session_id, turn: 2, new_session: false, store: 'node' });
 		expect(sandbox.stats.sessionsCreated).toBe(1);
 	});
 
@@ -276,7 +276,7 @@ describe('Message → Ask in a conversation', () => {
 		const say = conversationRunner();
 		const first = conversationOf(await say('conv-indexes', 'What grew in Q3?'));
 		const other = conversationOf(await say('conv-indexes', 'What does the handbook say?', { indexIds: ['idx-product-handbook', 'idx-q3-reports'] }));
-		expect(other).toMatchObject({ turn: 1, new_session: true });
+		expect(other).toMatchObject({ turn: 1, new_session: true, store: 'node' });
 		expect(other.session_id).not.toBe(first.session_id);
 		expect(sandbox.getSession(other.session_id as string).index_ids).toEqual(['idx-product-handbook', 'idx-q3-reports']);
 		// The same set in another order is the same set.
@@ -296,7 +296,7 @@ describe('Message → Ask in a conversation', () => {
 		conversationMemory.clear();
 
 		const later = await chat('conv-idle', 'And the risks?', { staticData: aged, parameters: { options: { forgetAfterHours: 1 } } });
-		expect(conversationOf(later)).toMatchObject({ turn: 1, new_session: true });
+		expect(conversationOf(later)).toMatchObject({ turn: 1, new_session: true, store: 'node' });
 		expect(conversationOf(later).session_id).not.toBe(conversationOf(first).session_id);
 		const saved = later.savedStaticData as Record<string, { conversations: Record<string, { session: string }> }>;
 		const kept = Object.values(saved['node:Ask'].conversations);
@@ -306,6 +306,56 @@ describe('Message → Ask in a conversation', () => {
 		conversationMemory.clear();
 		const within = await chat('conv-other', 'And the risks?', { staticData: aged, parameters: { options: { forgetAfterHours: 3 } } });
 		expect(conversationOf(within)).toMatchObject({ session_id: conversationOf(other).session_id, turn: 2 });
+	});
+
+	it("'Forget After' 0 never forgets by time: a conversation idle for a month continues", async () => {
+		const first = await chat('conv-month', 'What grew in Q3?');
+		const aged = JSON.parse(JSON.stringify(first.savedStaticData)) as Record<string, { conversations: Record<string, { usedAt: number }> }>;
+		for (const entry of Object.values(aged['node:Ask'].conversations)) entry.usedAt -= 30 * 24 * 3_600_000;
+		conversationMemory.clear();
+		const later = await chat('conv-month', 'And the risks?', { staticData: aged, parameters: { options: { forgetAfterHours: 0 } } });
+		expect(conversationOf(later)).toMatchObject({ session_id: conversationOf(first).session_id, turn: 2, new_session: false });
+	});
+
+	describe(`keeps at most ${MAX_STORED_CONVERSATIONS} conversations per node, the least recently used dropped first`, () => {
+		/** Static data holding `conversation`'s entry, used before `count` others. */
+		async function crowded(conversation: string, count: number) {
+			const first = await chat(conversation, 'What grew in Q3?');
+			const saved = (first.savedStaticData as Record<string, { conversations: Record<string, IDataObject> }>)['node:Ask'];
+			const [[key, entry]] = Object.entries(saved.conversations);
+			const conversations: Record<string, IDataObject> = { [key]: entry };
+			for (let index = 0; index < count; index++) {
+				conversations[`other-${index}`] = { ...entry, session: `ses-other-${index}`, usedAt: (entry.usedAt as number) + 1 + index };
+			}
+			conversationMemory.clear(); // a restart: the next run reads this
+			return { key, first, staticData: { 'node:Ask': { ...saved, conversations } } };
+		}
+		const writtenBy = (result: RunResult) =>
+			(result.savedStaticData as Record<string, { conversations: Record<string, IDataObject> }>)['node:Ask'].conversations;
+
+		it('a new conversation past the bound drops the least recently used, in this process and in the saved data', async () => {
+			const { key, staticData } = await crowded('conv-lru-oldest', MAX_STORED_CONVERSATIONS - 1);
+			const next = await chat('conv-lru-new', 'And the risks?', { staticData });
+			const written = writtenBy(next);
+			expect(Object.keys(written)).toHaveLength(MAX_STORED_CONVERSATIONS);
+			expect(written).not.toHaveProperty(key);
+			expect(written).toHaveProperty('other-0');
+			const again = await chat('conv-lru-oldest', 'Summarise');
+			expect(conversationOf(again)).toMatchObject({ turn: 1, new_session: true });
+		});
+
+		it('saved data over the bound is read back as its most recently used conversations', async () => {
+			const { key, first, staticData } = await crowded('conv-lru-used', MAX_STORED_CONVERSATIONS + 5);
+			// The entry is the least recently used of all: it is not read back.
+			const next = await chat('conv-lru-used', 'And the risks?', { staticData });
+			expect(conversationOf(next)).toMatchObject({ turn: 1, new_session: true });
+			expect(conversationOf(next).session_id).not.toBe(conversationOf(first).session_id);
+			const written = writtenBy(next);
+			expect(Object.keys(written)).toHaveLength(MAX_STORED_CONVERSATIONS);
+			expect(written).not.toHaveProperty('other-5');
+			expect(written).toHaveProperty('other-6');
+			expect(Object.keys(written)).toContain(key); // its new entry, now the most recent
+		});
 	});
 
 	it("'Forget After' is a bound to the millisecond: a conversation idle exactly that long continues, and others as idle are kept", async () => {
@@ -324,7 +374,7 @@ describe('Message → Ask in a conversation', () => {
 		} finally {
 			clock.mockRestore();
 		}
-		expect(conversationOf(edge)).toMatchObject({ session_id: first.session_id, turn: 2, new_session: false });
+		expect(conversationOf(edge)).toMatchObject({ session_id: first.session_id, turn: 2, new_session: false, store: 'node' });
 		const saved = edge.savedStaticData as Record<string, { conversations: Record<string, { usedAt: number }> }>;
 		expect(Object.values(saved['node:Ask'].conversations).map((entry) => entry.usedAt)).toEqual([now - 3_600_000, now]);
 	});
@@ -333,7 +383,7 @@ describe('Message → Ask in a conversation', () => {
 		it('a session ID sent as the conversation ID does not open that session', async () => {
 			const victim = await createSessionDirectly(sandbox, ['idx-q3-reports']);
 			const result = await chat(victim, 'What grew in Q3?');
-			expect(conversationOf(result)).toMatchObject({ id: victim, turn: 1, new_session: true });
+			expect(conversationOf(result)).toMatchObject({ id: victim, turn: 1, new_session: true, store: 'node' });
 			expect(conversationOf(result).session_id).not.toBe(victim);
 			expect(sandbox.getSession(victim).events).toEqual([]);
 			expect(streamRequests(sandbox).every((request) => !request.path.includes(victim))).toBe(true);

@@ -13,9 +13,9 @@ import { sendMessage, type MessageOptions } from '../../helpers/chatTurn';
 import {
 	DEFAULT_FORGET_AFTER_HOURS,
 	MAX_CONVERSATION_ID_LENGTH,
-	conversationIdOf,
 	withConversation,
-} from '../../helpers/conversations';
+	type Conversation,
+} from '../../conversations';
 import { scopeQuery } from '../../helpers/scope';
 import { sessionPath } from '../../helpers/session';
 import { runsAsTool, toolResult } from '../../helpers/tool';
@@ -39,8 +39,7 @@ const deleteSessionOption: INodeProperties = {
 	name: 'deleteSession',
 	type: 'boolean',
 	default: false,
-	description:
-		'Whether to delete the session once the answer is read, for one-shot questions (empty Conversation ID) that need no follow-up; a conversation keeps its session. When the node runs as an AI Agent tool, sessions are deleted unless this is set and off.',
+	description: 'Whether to delete the session once the answer is read, for one-shot questions that need no follow-up. A conversation keeps its session.',
 };
 
 // Scope first: index and session lists are loaded for the chosen project.
@@ -73,7 +72,7 @@ const properties: INodeProperties[] = [
 		// n8n's Chat Trigger sends one per chat window.
 		default: '={{ $json.sessionId }}',
 		placeholder: '={{ $json.sessionId }}',
-		description: `Messages with the same ID continue one LlamaCloud session, so follow-up questions have the history. Empty: a new session for every question. At most ${MAX_CONVERSATION_ID_LENGTH} characters. Anyone who knows an ID can continue its conversation: treat IDs as secrets.`,
+		description: `Messages with the same ID continue one LlamaCloud session, so follow-up questions have the history. Empty: a new session for every question. At most ${MAX_CONVERSATION_ID_LENGTH} characters. Kept by the node in this n8n process only; ignored when a Memory is connected (its session key is the conversation). Treat IDs as secrets.`,
 		// A tool call asks one standalone question; the AI Agent keeps the conversation in its own memory.
 		displayOptions: { hide: { '@tool': [true] } },
 	},
@@ -86,7 +85,9 @@ const properties: INodeProperties[] = [
 		},
 		{
 			...deleteSessionOption,
-			// Tool calls are never conversations (Conversation ID is hidden for them).
+			// Tool calls are never conversations (Conversation ID is hidden for them), and clean up by default.
+			default: true,
+			description: 'Whether to delete the session the tool call created once the answer is read',
 			displayOptions: { show: { '@tool': [true] } },
 		},
 		{
@@ -97,7 +98,7 @@ const properties: INodeProperties[] = [
 			default: DEFAULT_FORGET_AFTER_HOURS,
 			displayOptions: { hide: { '/conversationId': [''], '@tool': [true] } },
 			description:
-				'A conversation idle for this long starts a new session with its next message, and the node forgets it. The LlamaCloud session itself is kept (see the nightly clean-up example).',
+				'A conversation idle for this long starts a new session with its next message; 0 never forgets. The LlamaCloud session itself is kept (see the nightly clean-up example).',
 		},
 		...messageOptions,
 		shareLinkAccessOption,
@@ -142,62 +143,69 @@ function sessionGone(error: unknown): boolean {
 }
 
 interface ConversationTurn {
-	conversationId: string;
 	prompt: string;
 	indexIds: string[];
 	qs: IDataObject;
 	itemIndex: number;
 }
 
+/** Forget After (Hours) in milliseconds; 0: a conversation is never forgotten by time. */
+function forgetAfterMsOf(context: IExecuteFunctions, itemIndex: number): number {
+	const hours = Number(context.getNodeParameter('options.forgetAfterHours', itemIndex, DEFAULT_FORGET_AFTER_HOURS));
+	return (Number.isFinite(hours) && hours >= 0 ? hours : DEFAULT_FORGET_AFTER_HOURS) * 3_600_000;
+}
+
 /**
- * A message of a conversation: continues the session this node created for the conversation ID,
- * or creates one (first message, Indexes changed, forgotten after Forget After, or LlamaCloud no
- * longer has it). Messages of one conversation run one after another in this process.
+ * A message of a conversation: continues the session that serves the conversation, or creates one
+ * (first message, Indexes changed, forgotten after Forget After, or LlamaCloud no longer has it).
+ * Where the conversation is kept (a memory sub-node or the node's own store) is the conversation's business.
  */
 async function askInConversation(
 	context: IExecuteFunctions,
+	conversation: Conversation,
 	turn: ConversationTurn,
 	options: MessageOptions,
 ): Promise<INodeExecutionData[]> {
-	const hours = Number(context.getNodeParameter('options.forgetAfterHours', turn.itemIndex, DEFAULT_FORGET_AFTER_HOURS));
-	const forgetAfterMs = (Number.isFinite(hours) && hours >= 0 ? hours : DEFAULT_FORGET_AFTER_HOURS) * 3_600_000;
 	const { prompt, indexIds, qs, itemIndex } = turn;
-
-	return await withConversation(context, turn.conversationId, indexIds, forgetAfterMs, async (conversation) => {
-		let known = conversation.entry;
-		let json: IDataObject | undefined;
-		if (known) {
-			try {
-				json = await sendMessage(context, { sessionId: known.session, prompt, indexIds, qs, itemIndex }, options);
-			} catch (error) {
-				if (!sessionGone(error)) {
-					throw error instanceof NodeApiError || error instanceof NodeOperationError
-						? error
-						: new NodeOperationError(context.getNode(), error as Error, { itemIndex });
-				}
-				// LlamaCloud refused the message before taking it: a new session gets it, not a duplicate.
-				context.logger.info('The conversation\'s LlamaCloud session is gone; starting a new one', {
-					node: context.getNode().name,
-					sessionId: known.session,
-				});
-				conversation.forget();
-				known = undefined;
+	let known = conversation.session;
+	let json: IDataObject | undefined;
+	if (known) {
+		try {
+			json = await sendMessage(context, { sessionId: known.id, prompt, indexIds, qs, itemIndex }, options);
+		} catch (error) {
+			if (!sessionGone(error)) {
+				throw error instanceof NodeApiError || error instanceof NodeOperationError
+					? error
+					: new NodeOperationError(context.getNode(), error as Error, { itemIndex });
 			}
+			// LlamaCloud refused the message before taking it: a new session gets it, not a duplicate.
+			context.logger.info("The conversation's LlamaCloud session is gone; starting a new one", {
+				node: context.getNode().name,
+				sessionId: known.id,
+			});
+			await conversation.forget();
+			known = undefined;
 		}
-		let sessionId = known?.session;
-		if (!json) {
-			const session = await createSession(context, indexIds, qs, itemIndex);
-			sessionId = String(session.session_id);
-			// Remembered before the turn: a failed first turn must not leave a session nobody continues.
-			conversation.remember(sessionId, 0);
-			json = await sendMessage(context, { sessionId, prompt, indexIds, qs, itemIndex }, options);
-			copySharedAccess(session, json);
-		}
-		const turns = (known?.turns ?? 0) + 1;
-		conversation.remember(sessionId as string, turns);
-		json.conversation = { id: turn.conversationId, session_id: sessionId, turn: turns, new_session: !known };
-		return [{ json, pairedItem: { item: itemIndex } }];
-	});
+	}
+	let sessionId = known?.id;
+	if (!json) {
+		const session = await createSession(context, indexIds, qs, itemIndex);
+		sessionId = String(session.session_id);
+		await conversation.started(sessionId);
+		json = await sendMessage(context, { sessionId, prompt, indexIds, qs, itemIndex }, options);
+		copySharedAccess(session, json);
+	}
+	const turns = (known?.turns ?? 0) + 1;
+	const warning = await conversation.answered(sessionId as string, turns, prompt, String(json.output ?? json.answer ?? ''));
+	json.conversation = {
+		...(conversation.id !== undefined ? { id: conversation.id } : {}),
+		session_id: sessionId,
+		turn: turns,
+		new_session: !known,
+		store: conversation.store,
+		...(warning !== undefined ? { warning } : {}),
+	};
+	return [{ json, pairedItem: { item: itemIndex } }];
 }
 
 export async function execute(this: IExecuteFunctions, itemIndex: number): Promise<INodeExecutionData[]> {
@@ -212,11 +220,15 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 	}
 	const options = readMessageOptions(this, itemIndex);
 	const qs = scopeQuery(this, itemIndex);
-	// As an AI Agent tool every call is one-shot (the Conversation ID is hidden there).
-	const conversationId = runsAsTool(this) ? undefined : conversationIdOf(this, itemIndex);
-	if (conversationId !== undefined) {
-		return await askInConversation(this, { conversationId, prompt, indexIds, qs, itemIndex }, options);
-	}
+	// A conversation: a memory sub-node is connected, or a Conversation ID is set. As an AI Agent tool
+	// every call is one-shot (no Memory input, the Conversation ID is hidden there).
+	const indexes = [...indexIds].sort().join(',');
+	const conversation = await withConversation(
+		this,
+		{ itemIndex, indexes, forgetAfterMs: forgetAfterMsOf(this, itemIndex) },
+		async (open) => await askInConversation(this, open, { prompt, indexIds, qs, itemIndex }, options),
+	);
+	if (conversation) return conversation.result;
 	// A tool call is one-shot: its sessions are cleaned up unless the option says otherwise.
 	const deleteSession = this.getNodeParameter('options.deleteSession', itemIndex, runsAsTool(this)) as boolean;
 

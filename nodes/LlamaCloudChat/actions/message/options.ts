@@ -28,8 +28,7 @@ export const messageOptions: INodeProperties[] = [
 			{ name: 'Never', value: 'never' },
 		],
 		default: 'streaming',
-		description:
-			'Whether to add a short list of the cited files and pages after the answer: in the streamed text, in `output` and in `sources_markdown`',
+		description: 'Whether to add a short list of the cited files and pages after the answer, in the streamed text, `output` and `sources_markdown`',
 	},
 	{
 		displayName: 'Include Raw Events',
@@ -53,12 +52,13 @@ export const messageOptions: INodeProperties[] = [
 		description: 'Whether to return only the answer, citations and usage instead of also the prompt, indexes, reasoning and stop event',
 	},
 	{
-		displayName: 'Stream to Chat',
+		// Named as n8n's AI Agent names it; the parameter keeps its first name, so saved workflows keep their choice.
+		displayName: 'Enable Streaming',
 		name: 'streamToChat',
 		type: 'boolean',
 		default: true,
 		description:
-			"Whether to stream the answer text as it is written when n8n streams the response (Chat Trigger or Webhook with Response Mode 'Streaming', the editor's chat). Needs n8n 1.105 or newer; elsewhere the node runs as before.",
+			"Whether to stream the answer into n8n's chat as it is written, when the trigger streams its response (Chat Trigger, or Webhook with Response Mode 'Streaming'). Needs n8n 1.105 or newer.",
 	},
 	{
 		displayName: 'Stream Idle Timeout (Ms)',

@@ -1,0 +1,301 @@
+// Message → Ask with a memory sub-node connected to its Memory input: the conversation is kept in the
+// memory (its session key is the conversation), as n8n's Redis, Postgres and Simple memories keep an
+// AI Agent's. Run through n8n-core's WorkflowExecute, which hands the node the memory through
+// getInputConnectionData, against the sandbox. The sandbox's answers name their turn and the
+// session's previous question, so the text shows which session answered.
+
+import { AIMessage, HumanMessage } from '@langchain/core/messages';
+import type { IConnections, IDataObject } from 'n8n-workflow';
+
+import { nodeConversationStore, MAX_WAITING_PER_CONVERSATION } from '../../../nodes/LlamaCloudChat/conversations';
+import { METADATA_DROPPED_WARNING, METADATA_KEY } from '../../../nodes/LlamaCloudChat/conversations/memoryStore';
+import { sealSessionRef } from '../../../nodes/LlamaCloudChat/conversations/sessionRef';
+import { logLines } from '../../harness/logs';
+import { MEMORY_NODE_TYPE, memoryHistories, storedMessages } from '../../harness/memory-node';
+import { TOOL_NODE_TYPE } from '../../harness/node-types';
+import { runWorkflow, type RunResult } from '../../harness/run-workflow';
+import { useSandbox } from '../../harness/support';
+import type { Sandbox } from '../../sandbox';
+import { credentialsFor, streamRequests } from './support';
+
+let sandbox: Sandbox;
+
+useSandbox((started) => (sandbox = started));
+
+beforeEach(() => {
+	nodeConversationStore.clear();
+	memoryHistories.clear();
+	logLines.length = 0;
+	sandbox.setStreamBehaviour({ contextAnswers: true });
+});
+
+const MEMORY_INPUT: IConnections = { Memory: { ai_memory: [[{ node: 'Ask', type: 'ai_memory', index: 0 }]] } };
+
+interface ChatOptions {
+	ask?: IDataObject;
+	memory?: IDataObject;
+	workflowId?: string;
+	items?: IDataObject[];
+}
+
+/** One production chat message (as behind an active Chat Trigger), with a memory connected to Ask. */
+async function chat(sessionId: string, chatInput: string, options: ChatOptions = {}): Promise<RunResult> {
+	return await runWorkflow({
+		credentials: credentialsFor(sandbox),
+		mode: 'webhook',
+		workflowId: options.workflowId,
+		items: options.items ?? [{ sessionId, action: 'sendMessage', chatInput }],
+		nodes: [
+			// Prompt keeps its default, {{ $json.chatInput }}; the Conversation ID is not used with a memory.
+			{ name: 'Ask', parameters: { resource: 'message', operation: 'ask', indexIds: ['idx-q3-reports'], ...options.ask } },
+			{ name: 'Memory', type: MEMORY_NODE_TYPE, parameters: { ...options.memory } },
+		],
+		connections: MEMORY_INPUT,
+	});
+}
+
+function outputOf(result: RunResult): IDataObject {
+	if (result.error) throw new Error(`The workflow failed: ${result.error.message}`);
+	return result.output('Ask')[0].json;
+}
+
+const conversationOf = (result: RunResult) => outputOf(result).conversation as IDataObject;
+
+/** What the memory holds for a session key: [type, content] pairs, as the Chat Trigger's Load Previous Session reads them. */
+async function history(sessionKey: string): Promise<Array<[string, unknown]>> {
+	return (await storedMessages(sessionKey)).map((message) => [message.getType(), message.content]);
+}
+
+describe('Message → Ask with a memory sub-node', () => {
+	it('continues one LlamaCloud session per memory session key, and saves each turn as the question and the answer shown', async () => {
+		const a1 = await chat('chat-A', 'What grew in Q3?');
+		const b1 = await chat('chat-B', 'What does the handbook say about onboarding?');
+		const a2 = await chat('chat-A', 'And the risks?');
+		const a3 = await chat('chat-A', 'Summarise that for the board');
+
+		expect(conversationOf(a1)).toEqual({ session_id: expect.stringMatching(/^ses-/), turn: 1, new_session: true, store: 'memory' });
+		expect(conversationOf(b1).session_id).not.toBe(conversationOf(a1).session_id);
+		expect(conversationOf(a2)).toEqual({ session_id: conversationOf(a1).session_id, turn: 2, new_session: false, store: 'memory' });
+		expect(conversationOf(a3)).toEqual({ session_id: conversationOf(a1).session_id, turn: 3, new_session: false, store: 'memory' });
+		expect(outputOf(a3).answer).toMatch(/^Turn 3, following up on "And the risks\?"/);
+		expect(sandbox.stats.sessionsCreated).toBe(2);
+		// Each follow-up is one request to LlamaCloud: the message.
+		expect(sandbox.requests).toHaveLength(2 + 4);
+
+		expect(await history('chat-A')).toEqual([
+			['human', 'What grew in Q3?'],
+			['ai', outputOf(a1).output],
+			['human', 'And the risks?'],
+			['ai', outputOf(a2).output],
+			['human', 'Summarise that for the board'],
+			['ai', outputOf(a3).output],
+		]);
+		// The node's own store was not used: the memory is where the conversation lives.
+		expect(a3.savedStaticData).toBeUndefined();
+	});
+
+	it('keeps the session reference sealed in the answer metadata: neither the session ID nor the API key is readable there', async () => {
+		const result = await chat('chat-sealed', 'What grew in Q3?');
+		const [, answer] = await storedMessages('chat-sealed');
+		const ref = (answer.additional_kwargs[METADATA_KEY] as IDataObject).ref as string;
+
+		expect(ref).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
+		const stored = JSON.stringify(await storedMessages('chat-sealed'));
+		expect(stored).not.toContain(conversationOf(result).session_id as string);
+		expect(stored).not.toContain(sandbox.apiKey);
+		expect(JSON.stringify(result.run)).not.toContain(sandbox.apiKey);
+		expect(JSON.stringify(logLines)).not.toContain(sandbox.apiKey);
+	});
+
+	it("reads the whole history, not the memory's window: a session five windows back still continues", async () => {
+		const first = await chat('chat-window', 'What grew in Q3?', { memory: { contextWindowLength: 1 } });
+		// Other nodes sharing the memory (e.g. an AI Agent) add turns without a session reference.
+		const [history] = [...memoryHistories.values()];
+		for (let turn = 0; turn < 5; turn++) {
+			await (history as unknown as { addMessages(messages: unknown[]): Promise<void> }).addMessages([
+				new HumanMessage(`Side question ${turn}`),
+				new AIMessage(`Side answer ${turn}`),
+			]);
+		}
+
+		const next = await chat('chat-window', 'And the risks?', { memory: { contextWindowLength: 1 } });
+		expect(conversationOf(next)).toMatchObject({ session_id: conversationOf(first).session_id, turn: 2, new_session: false });
+		expect(sandbox.stats.sessionsCreated).toBe(1);
+	});
+
+	it('a session LlamaCloud no longer has (404) starts a new one, and the message is sent once to it', async () => {
+		const first = conversationOf(await chat('chat-404', 'What grew in Q3?'));
+		await fetch(`${sandbox.url}/api/v1/chat/${first.session_id as string}`, { method: 'DELETE', headers: { Authorization: `Bearer ${sandbox.apiKey}` } });
+
+		const again = await chat('chat-404', 'And the risks?');
+		expect(conversationOf(again)).toMatchObject({ turn: 1, new_session: true });
+		expect(conversationOf(again).session_id).not.toBe(first.session_id);
+		expect(streamRequests(sandbox).map((request) => (request.body as IDataObject).prompt)).toEqual(['What grew in Q3?', 'And the risks?', 'And the risks?']);
+		expect(sandbox.stats.turnsCompleted).toBe(2);
+		// The turn after continues the new session.
+		expect(conversationOf(await chat('chat-404', 'Summarise'))).toMatchObject({ session_id: conversationOf(again).session_id, turn: 2 });
+	});
+
+	it('changed Indexes start a new session, bound to the new indexes', async () => {
+		const first = conversationOf(await chat('chat-indexes', 'What grew in Q3?'));
+		const changed = conversationOf(await chat('chat-indexes', 'What about onboarding?', { ask: { indexIds: ['idx-product-handbook'] } }));
+
+		expect(changed).toMatchObject({ turn: 1, new_session: true });
+		expect(changed.session_id).not.toBe(first.session_id);
+		expect(sandbox.getSession(changed.session_id as string).index_ids).toEqual(['idx-product-handbook']);
+	});
+
+	describe('a reference this node did not seal is refused, and a new session starts', () => {
+		/** A history holding one answer whose metadata carries `ref`, as another workflow or a browser could write it. */
+		async function planted(sessionKey: string, ref: string) {
+			await chat(sessionKey, 'What grew in Q3?'); // creates the history (and one session)
+			const [history] = [...memoryHistories.values()];
+			await (history as unknown as { addMessages(messages: unknown[]): Promise<void> }).addMessages([
+				new HumanMessage('Planted'),
+				new AIMessage({ content: 'Planted answer', additional_kwargs: { [METADATA_KEY]: { ref } } }),
+			]);
+		}
+
+		async function expectNotSteered(sessionKey: string, target: string) {
+			const next = await chat(sessionKey, 'And the risks?');
+			// The history's earlier, genuine answer is older than the planted one; a refused newest
+			// reference falls back to it, never to the planted session.
+			expect(conversationOf(next).session_id).not.toBe(target);
+			expect(streamRequests(sandbox).some((request) => request.path.includes(target))).toBe(false);
+		}
+
+		it('a session reference written in plain text', async () => {
+			const target = await createOtherSession();
+			await planted('chat-plain', target);
+			await expectNotSteered('chat-plain', target);
+		});
+
+		it('a tampered reference', async () => {
+			await chat('chat-tamper', 'What grew in Q3?');
+			const [, answer] = await storedMessages('chat-tamper');
+			const ref = (answer.additional_kwargs[METADATA_KEY] as IDataObject).ref as string;
+			const flipped = `${ref.slice(0, -3)}${ref.slice(-3) === 'AAA' ? 'BBB' : 'AAA'}`;
+			memoryHistories.clear();
+			const target = await createOtherSession();
+			await planted('chat-tamper', flipped);
+			await expectNotSteered('chat-tamper', target);
+			// first chat, the other session, the planted history's own chat (which the next turn continues)
+			expect(sandbox.stats.sessionsCreated).toBe(3);
+		});
+
+		const binding = (overrides: IDataObject = {}) => ({ workflowId: 'test-workflow', nodeId: 'node-0', indexes: 'idx-q3-reports', ...overrides });
+
+		it.each([
+			['another workflow', binding({ workflowId: 'other-workflow' }), undefined],
+			['another node', binding({ nodeId: 'node-7' }), undefined],
+			['other indexes', binding({ indexes: 'idx-product-handbook' }), undefined],
+			['another credential', binding(), 'llx-another-api-key-0000000000000000'],
+		])('a genuine reference sealed for %s', async (_case, sealedFor, apiKey) => {
+			const target = await createOtherSession();
+			const ref = sealSessionRef({ session: target, turns: 7, usedAt: Date.now() }, sealedFor as never, (apiKey as string | undefined) ?? sandbox.apiKey);
+			await planted('chat-foreign', ref);
+			await expectNotSteered('chat-foreign', target);
+		});
+
+		it('while the same reference sealed for this node is taken (the control)', async () => {
+			const target = await createOtherSession();
+			await planted('chat-control', sealSessionRef({ session: target, turns: 7, usedAt: Date.now() }, binding() as never, sandbox.apiKey));
+			const next = await chat('chat-control', 'And the risks?');
+			expect(conversationOf(next)).toMatchObject({ session_id: target, turn: 8, new_session: false });
+		});
+	});
+
+	it("a memory that drops message metadata (n8n's AI node SDK) is noticed: a warning in the log and the output, every turn", async () => {
+		const memory = { kind: 'sdk' };
+		const first = await chat('chat-sdk', 'What grew in Q3?', { memory });
+		const second = await chat('chat-sdk', 'And the risks?', { memory });
+
+		for (const result of [first, second]) {
+			expect(conversationOf(result)).toMatchObject({ turn: 1, new_session: true, store: 'memory', warning: METADATA_DROPPED_WARNING });
+		}
+		expect(logLines.filter((line) => line.level === 'warn' && line.message === METADATA_DROPPED_WARNING)).toHaveLength(2);
+		// The memory still has the turns as text, for the chat to show.
+		const [history] = [...memoryHistories.values()];
+		const saved = await (history as unknown as { getMessages(): Promise<Array<{ role: string; content: Array<{ text: string }> }>> }).getMessages();
+		expect(saved.map((message) => [message.role, message.content[0].text])).toEqual([
+			['user', 'What grew in Q3?'],
+			['assistant', outputOf(first).output],
+			['user', 'And the risks?'],
+			['assistant', outputOf(second).output],
+		]);
+	});
+
+	it('Forget After applies to the memory too: an answer older than it starts a new session; 0 never forgets', async () => {
+		const target = await createOtherSession();
+		await chat('chat-old', 'What grew in Q3?');
+		const [history] = [...memoryHistories.values()];
+		const longAgo = Date.now() - 48 * 3_600_000;
+		await (history as unknown as { addMessages(messages: unknown[]): Promise<void> }).addMessages([
+			new HumanMessage('Two days ago'),
+			new AIMessage({ content: 'Old answer', additional_kwargs: { [METADATA_KEY]: { ref: sealSessionRef({ session: target, turns: 2, usedAt: longAgo }, { workflowId: 'test-workflow', nodeId: 'node-0', indexes: 'idx-q3-reports' }, sandbox.apiKey) } } }),
+		]);
+
+		const kept = await chat('chat-old', 'Still there?', { ask: { options: { forgetAfterHours: 0 } } });
+		expect(conversationOf(kept)).toMatchObject({ session_id: target, turn: 3 });
+		memoryHistories.clear();
+		await chat('chat-old', 'What grew in Q3?');
+		const [fresh] = [...memoryHistories.values()];
+		await (fresh as unknown as { addMessages(messages: unknown[]): Promise<void> }).addMessages([
+			new HumanMessage('Two days ago'),
+			new AIMessage({ content: 'Old answer', additional_kwargs: { [METADATA_KEY]: { ref: sealSessionRef({ session: target, turns: 2, usedAt: longAgo }, { workflowId: 'test-workflow', nodeId: 'node-0', indexes: 'idx-q3-reports' }, sandbox.apiKey) } } }),
+		]);
+		const forgotten = await chat('chat-old', 'Still there?', { ask: { options: { forgetAfterHours: 24 } } });
+		expect(conversationOf(forgotten).session_id).not.toBe(target);
+	});
+
+	it('the tool variant has no Memory input and stays one-shot', async () => {
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			items: [{ prompt: 'What grew in Q3?', sessionId: 'chat-tool' }],
+			nodes: [{ name: 'Tool', type: TOOL_NODE_TYPE, parameters: { resource: 'message', operation: 'ask', prompt: '={{ $json.prompt }}', indexIds: ['idx-q3-reports'] } }],
+		});
+		expect(result.error).toBeUndefined();
+		expect(result.output('Tool')[0].json.conversation).toBeUndefined();
+		expect(sandbox.stats.sessionsDeleted).toBe(1);
+	});
+
+	it(`messages of one conversation wait for each other in this process, at most ${MAX_WAITING_PER_CONVERSATION} at a time; past that, a clear error`, async () => {
+		sandbox.setStreamBehaviour({ contextAnswers: true, deltaDelayMs: 20 });
+		const count = MAX_WAITING_PER_CONVERSATION + 2;
+		const items = Array.from({ length: count }, (_, index) => ({ sessionId: 'chat-queue', chatInput: `Question ${index + 1}` }));
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			mode: 'webhook',
+			items,
+			nodes: [
+				{
+					name: 'Ask',
+					continueOnFail: true,
+					parameters: { resource: 'message', operation: 'ask', indexIds: ['idx-q3-reports'], options: { batching: { batch: { batchSize: count } } } },
+				},
+				{ name: 'Memory', type: MEMORY_NODE_TYPE, parameters: {} },
+			],
+			connections: MEMORY_INPUT,
+		});
+
+		const outputs = result.output('Ask').map((item) => item.json);
+		expect(outputs).toHaveLength(count);
+		const refused = outputs.filter((json) => typeof json.error === 'string');
+		expect(refused).toHaveLength(1);
+		expect(refused[0].error).toMatch(/already has 4 messages waiting for an answer/);
+		const answered = outputs.filter((json) => json.conversation);
+		expect(answered.map((json) => (json.conversation as IDataObject).turn)).toEqual([1, 2, 3, 4, 5]);
+		expect(sandbox.stats.sessionsCreated).toBe(1);
+		expect(nodeConversationStore.busy).toBe(0);
+	});
+});
+
+/** A session that exists on LlamaCloud (here: the sandbox) but that this conversation never used. */
+async function createOtherSession(): Promise<string> {
+	const response = await fetch(`${sandbox.url}/api/v1/chat`, {
+		method: 'POST',
+		headers: { Authorization: `Bearer ${sandbox.apiKey}`, 'Content-Type': 'application/json' },
+		body: JSON.stringify({ index_ids: ['idx-q3-reports'] }),
+	});
+	return String(((await response.json()) as IDataObject).session_id);
+}
