@@ -191,19 +191,24 @@ async function workflowScreenshot({ n8n, owner, workflowId, name, check, log, ar
 		await page.goto(`${n8n.url}/workflow/${workflowId}`);
 		await page.locator('[data-test-id="canvas-node"]').first().waitFor();
 		// n8n 2.x shows a "Production Checklist" over a published workflow: its close button is the first button
-		// of the nearest box around the title.
+		// of the panel that holds the title and the checklist's items.
 		await page.waitForTimeout(1500);
-		await page.evaluate(() => {
+		const closed = await page.evaluate(() => {
 			const title = [...document.querySelectorAll('body *')].find((el) => el.children.length === 0 && el.textContent.trim() === 'Production Checklist');
 			for (let box = title?.parentElement; box; box = box.parentElement) {
+				if (!/error notifications/i.test(box.textContent || '')) continue;
 				const button = box.querySelector('button');
-				if (button) return button.click();
+				if (button) button.click();
+				return !!button;
 			}
-			return undefined;
+			return false;
 		});
+		if (!closed) log('  (no Production Checklist panel to close)');
 		for (const btn of await page.locator('.el-notification__closeBtn').all()) await btn.click({ timeout: 2000 }).catch(() => {});
 		await page.waitForTimeout(500);
-		await page.keyboard.press('1'); // zoom to fit
+		await page.keyboard.press('Escape');
+		// Zoom to fit: the canvas button, else its shortcut.
+		await page.locator('[data-test-id="zoom-to-fit"]').click({ timeout: 3000 }).catch(() => page.keyboard.press('1'));
 		await page.waitForTimeout(800);
 		const nodes = await page.locator('[data-test-id="canvas-node"]').count();
 		const edges = await page.locator('.vue-flow__edge').count();

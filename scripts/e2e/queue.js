@@ -371,8 +371,10 @@ async function main() {
 			const mismatches = [];
 			loaded.forEach((r, c) => {
 				const got = (r.json?.data || []).map((m) => [m.id?.[m.id.length - 1], m.kwargs?.content]);
-				const want = results.filter((x) => x.c === c).sort((a, b) => a.t - b.t).flatMap((x) => [['HumanMessage', x.prompt], ['AIMessage', x.r.json?.output]]);
-				if (r.status !== 200 || JSON.stringify(got) !== JSON.stringify(want)) mismatches.push({ c, status: r.status, got: JSON.stringify(got).slice(0, 300), want: JSON.stringify(want).slice(0, 200) });
+				// The answer of a message whose response n8n did not relay is not known here: any answer text counts.
+				const want = results.filter((x) => x.c === c).sort((a, b) => a.t - b.t).flatMap((x) => [['HumanMessage', x.prompt], ['AIMessage', x.lostByN8n ? null : x.r.json?.output]]);
+				const same = got.length === want.length && got.every(([type, content], i) => type === want[i][0] && (want[i][1] === null ? typeof content === 'string' && content.length > 0 : content === want[i][1]));
+				if (r.status !== 200 || !same) mismatches.push({ c, status: r.status, got: JSON.stringify(got).slice(0, 300), want: JSON.stringify(want).slice(0, 200) });
 			});
 			check(mismatches.length === 0, `${label}: Load Previous Session returns each conversation's ${turns} questions and ${turns} answers, in order (${conversations - mismatches.length}/${conversations})`, JSON.stringify(mismatches[0]));
 			check(loaded.every((r) => !r.text?.includes(sandbox.apiKey)), `${label}: no Load Previous Session response contains the API key`, 'API key found');
