@@ -1,7 +1,7 @@
 // Mutation testing: `npm run test:mutation` (Stryker, its jest runner and TypeScript checker).
 // Not part of `npm test` or CI: a full run takes hours on a 2-core machine. Measure one part at a time:
 //   npm run test:mutation -- --mutate 'nodes/LlamaCloudChat/transport/**/*.ts'
-// Scores, run times and the survivors left on purpose: README, "Mutation testing".
+// Scores, run times and the survivors left on purpose: docs/mutation-testing.md.
 import { fileURLToPath } from 'node:url';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

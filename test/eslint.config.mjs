@@ -16,6 +16,8 @@ const n8nRules = Object.fromEntries(
 
 export default [
 	...config,
-	{ files: ['**/*.ts'], rules: { ...n8nRules, 'no-console': 'off' } },
+	// The first-line eslint-disable comments that let `npx n8n-node lint` pass without the flag name
+	// rules this config already turns off: not worth a report here.
+	{ files: ['**/*.ts'], linterOptions: { reportUnusedDisableDirectives: 'off' }, rules: { ...n8nRules, 'no-console': 'off' } },
 	{ ignores: ['**/*.js', '**/*.mjs'] },
 ];

@@ -191,8 +191,8 @@ async function launchBrowser({ repo, log, artifactsDir }) {
 }
 
 /** A browser context for n8n: only n8n itself is reachable (fonts, telemetry are refused in the browser). */
-async function n8nContext(browser, n8n) {
-	const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+async function n8nContext(browser, n8n, { deviceScaleFactor = 1 } = {}) {
+	const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor });
 	context.setDefaultTimeout(30_000);
 	context.setDefaultNavigationTimeout(60_000);
 	const origin = new URL(n8n.url).origin;
@@ -207,8 +207,9 @@ async function n8nContext(browser, n8n) {
 /** Signs in through n8n's form. */
 async function signIn(page, n8n, owner) {
 	await page.goto(`${n8n.url}/signin`);
-	await page.fill('#emailOrLdapLoginId', owner.email);
-	await page.fill('#password', owner.password);
+	// 2.x gives the inputs these ids; 1.x only these names.
+	await page.locator('#emailOrLdapLoginId, input[name="emailOrLdapLoginId"]').first().fill(owner.email);
+	await page.locator('#password, input[name="password"]').first().fill(owner.password);
 	await page.click('[data-test-id="form-submit-button"]');
 	await page.waitForURL((u) => !u.pathname.startsWith('/signin'), { timeout: 30_000 });
 }

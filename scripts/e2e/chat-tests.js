@@ -269,67 +269,30 @@ async function measureStreaming(ctx, { turns = 6 } = {}) {
 module.exports = { runChatTests, measureStreaming, postChat, publish, chatWorkflow, waitForChat, storedAnswer, EXAMPLE, ASK_NODE, DELTA_DELAY_MS };
 
 if (require.main === module) {
-	// The same set-up as run.js (runtime, package, sandbox, credential, n8n start, owner), then only these checks.
-	(async () => {
-		const { REPO, ensureRuntime, installPackage, N8nInstance, makeTempDir } = require('./lib/n8n');
-		const { installExitHooks, killAllSync } = require('./lib/proc');
-		const { credentialFile } = require('./cli-tests');
-		const { setupAndLogin, OWNER } = require('./rest-tests');
-		const bench = process.argv.includes('--bench');
-		const artifactsDir = path.join(REPO, 'artifacts', bench ? 'bench-chat' : 'e2e-chat');
-		fs.mkdirSync(artifactsDir, { recursive: true });
-		const workDir = makeTempDir('n8n-llamacloud-chat-');
-		const userFolder = path.join(workDir, 'user');
-		fs.mkdirSync(userFolder);
-		let n8n;
-		let sandbox;
-		const cleanup = async () => {
-			if (n8n) await n8n.stop().catch(() => {});
-			if (sandbox) await sandbox.close().catch(() => {});
-			killAllSync();
-			fs.rmSync(workDir, { recursive: true, force: true });
-		};
-		installExitHooks(cleanup);
-		// Ends before `npm run bench` would kill it (240 s), so that n8n is always stopped by us.
-		const limitMs = bench ? 200_000 : 600_000;
-		const watchdog = setTimeout(async () => {
-			console.error(`[chat-tests] gave up after ${limitMs / 1000} s`);
-			await cleanup().catch(() => {});
-			process.exit(1);
-		}, limitMs);
-		watchdog.unref();
-		const failed = [];
-		const check = (ok, name, detail) => {
-			console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${name}${ok || !detail ? '' : `: ${String(detail).slice(0, 800)}`}`);
-			if (!ok) failed.push(name);
-			return !!ok;
-		};
-		try {
-			const runtime = await ensureRuntime();
-			await installPackage({ packageDir: REPO, userFolder, workDir, logFile: path.join(artifactsDir, 'npm-pack.log') });
-			sandbox = await require(path.join(REPO, 'dist-test', 'test', 'sandbox', 'index.js')).startSandbox({ host: '127.0.0.1', port: 0 });
-			n8n = new N8nInstance({ runtime, userFolder, artifactsDir, name: 'n8n' });
-			const r = await n8n.cli(['import:credentials', '--input', credentialFile(workDir, sandbox)], { timeoutMs: 240_000 });
-			if (r.code !== 0) throw new Error(`import:credentials: ${r.stderr.slice(-500)}`);
-			await n8n.start();
-			const rest = await setupAndLogin(n8n);
-			const ctx = { n8n, sandbox, check, log: console.log, rest, examplesDir: path.join(REPO, 'examples'), repo: REPO, n8nVersion: runtime.N8N_RUNTIME_N8N_VERSION };
-			if (bench) {
-				console.log(`BENCH_RESULT ${JSON.stringify(await measureStreaming(ctx))}`);
-			} else {
+	// The same set-up as run.js (scripts/e2e/lib/standalone.js), then only these checks.
+	const { REPO } = require('./lib/n8n');
+	const bench = process.argv.includes('--bench');
+	require('./lib/standalone')
+		.runStandalone({
+			name: 'chat-tests',
+			artifactsDir: path.join(REPO, 'artifacts', bench ? 'bench-chat' : 'e2e-chat'),
+			// Ends before `npm run bench` would kill it (240 s), so that n8n is always stopped by us.
+			limitMs: bench ? 200_000 : 600_000,
+			body: async (base) => {
+				const ctx = { ...base, examplesDir: path.join(REPO, 'examples'), n8nVersion: base.runtime.N8N_RUNTIME_N8N_VERSION };
+				if (bench) {
+					console.log(`BENCH_RESULT ${JSON.stringify(await measureStreaming(ctx))}`);
+					return;
+				}
 				const out = await runChatTests(ctx);
 				if (process.argv.includes('--browser')) {
 					const { runBrowserChatTests } = require('./browser-chat-tests');
-					await runBrowserChatTests({ ...ctx, artifactsDir, owner: OWNER, workflowId: out.streamingWorkflowId });
+					await runBrowserChatTests({ ...ctx, owner: require('./rest-tests').OWNER, workflowId: out.streamingWorkflowId });
 				}
-			}
-		} catch (e) {
-			check(false, 'chat tests ran', e.stack || e.message);
-		} finally {
-			clearTimeout(watchdog);
-			await cleanup();
-		}
-		if (!bench) console.log(`\nchat e2e: ${failed.length ? `${failed.length} failed` : 'all passed'}`);
-		process.exit(failed.length ? 1 : 0);
-	})();
+			},
+		})
+		.then(({ failed }) => {
+			if (!bench) console.log(`\nchat e2e: ${failed.length ? `${failed.length} failed` : 'all passed'}`);
+			process.exit(failed.length ? 1 : 0);
+		});
 }

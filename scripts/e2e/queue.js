@@ -670,7 +670,12 @@ async function main() {
 					const survivor = workerExecutions(workers[1]);
 					// Started by worker-1 (its log) and not finished. Jobs it had taken from Bull but not yet
 					// logged as started also die with it: the failed executions in Postgres are the full count.
-					const inFlight = [...started].filter((id) => !finished.has(id));
+					// An execution whose success reached Postgres just before the kill, before its "finished" log line,
+					// was no longer running: seen once (1 of 6) on 2026-12-02.
+					const statusOf = new Map(res.executions.map((e) => [e.id, e.status]));
+					const startedNotLogged = [...started].filter((id) => !finished.has(id));
+					const savedBeforeKill = startedNotLogged.filter((id) => statusOf.get(id) === 'success');
+					const inFlight = startedNotLogged.filter((id) => statusOf.get(id) !== 'success');
 					const failedIds = res.executions.filter((e) => e.status !== 'success').map((e) => e.id);
 					const answered = res.responses.filter((r) => r.status === 200 && typeof r.json?.answer === 'string').length;
 					const statuses = {};
@@ -687,6 +692,7 @@ async function main() {
 					const fault = {
 						killedAfterCreated: killedAt?.created,
 						startedOnKilledWorkerNotFinished: inFlight.length,
+						succeededBeforeItsFinishedLogLine: savedBeforeKill.length,
 						failedExecutions: failedIds.length,
 						failedAsStalled: stalled.length,
 						rerunBySurvivor: rerun.length,

@@ -6,16 +6,19 @@
  *   node scripts/e2e/run.js --queue [...]     the queue-mode run instead (scripts/e2e/queue.js --help)
  *   node scripts/e2e/run.js [--skip-browser] [--skip-rest] [--keep] [--update-docs] [--n8n-versions LIST]
  *                           [--package-dir DIR] [--examples DIR] [--sandbox FILE] [--timeout-min N]
+ *                           [--provision-timeout-min N]
  *
  * Needs: `npm run build` (dist/) and `npx tsc -p tsconfig.dev.json` (dist-test/, the sandbox).
  * Steps: n8n runtimes (scripts/n8n-runtime.sh, cached per version) -> package (npm pack into a throw-away
  * user folder) -> sandbox -> CLI (import + `n8n execute` of examples/*.json and scripts/e2e/workflows/*.json)
- * -> `n8n start` + REST credential test -> editor in Chromium -> the CLI part again in every other n8n
- * version of the matrix -> secret scan. Logs and screenshots: artifacts/e2e/. Exits non-zero on any failed check.
+ * -> `n8n start` + REST credential test -> editor in Chromium (+ node panel search) -> the CLI part and the
+ * node panel search again in every other n8n version of the matrix -> secret scan. Logs and screenshots:
+ * artifacts/e2e/. Exits non-zero on any failed check. Provisioning the runtimes is a phase of its own before the
+ * tests (limit --provision-timeout-min, default 40); --timeout-min (default 15) counts from the end of it.
  */
 const fs = require('node:fs');
 const path = require('node:path');
-const { REPO, DEFAULT_N8N_VERSION, ensureRuntime, installPackage, N8nInstance, makeTempDir } = require('./lib/n8n');
+const { REPO, DEFAULT_N8N_VERSION, installPackage, N8nInstance, makeTempDir } = require('./lib/n8n');
 
 /**
  * The version matrix: the oldest n8n this package runs in (the first release on the registry whose
@@ -28,7 +31,7 @@ const { installExitHooks, killAllSync } = require('./lib/proc');
 const { createReport } = require('./lib/report');
 
 function parseArgs(argv) {
-	const o = { skipBrowser: false, skipRest: false, keep: false, updateDocs: false, timeoutMin: 15, versions: undefined };
+	const o = { skipBrowser: false, skipRest: false, keep: false, updateDocs: false, timeoutMin: 15, provisionTimeoutMin: 40, versions: undefined };
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
 		const next = () => {
@@ -43,9 +46,10 @@ function parseArgs(argv) {
 		else if (a === '--examples') o.examplesDir = path.resolve(next());
 		else if (a === '--sandbox') o.sandbox = path.resolve(next());
 		else if (a === '--timeout-min') o.timeoutMin = Number(next());
+		else if (a === '--provision-timeout-min') o.provisionTimeoutMin = Number(next());
 		else if (a === '--n8n-versions') o.versions = next();
 		else if (a === '-h' || a === '--help') {
-			console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(3, 14).join('\n').replace(/^ \* ?/gm, ''));
+			console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(3, 17).join('\n').replace(/^ \* ?/gm, ''));
 			process.exit(0);
 		} else throw new Error(`unknown argument ${a}`);
 	}
@@ -57,6 +61,7 @@ function parseArgs(argv) {
 	// The full run (CLI, REST, editor) is in the default version; the others run the CLI part.
 	o.primary = o.versions.includes(DEFAULT_N8N_VERSION) ? DEFAULT_N8N_VERSION : undefined;
 	o.cliOnly = o.versions.filter((v) => v !== o.primary);
+	o.nodeSearch = !o.skipBrowser; // the node panel search runs in every version unless --skip-browser
 	if (!o.primary) {
 		o.skipRest = true;
 		o.skipBrowser = true;
@@ -138,12 +143,17 @@ async function main() {
 		abort(); // no further steps while we shut down
 		await cleanup();
 	});
-	const watchdog = setTimeout(async () => {
-		console.error(`\n[e2e] FAIL: overall timeout of ${opts.timeoutMin} min reached; stopping everything`);
-		await cleanup().catch(() => {});
-		process.exit(1);
-	}, opts.timeoutMin * 60_000);
-	watchdog.unref();
+	// The test timeout starts once the runtimes are provisioned (their install has its own limit).
+	let watchdog;
+	const startWatchdog = () => {
+		log(`  timed tests start now (${new Date().toISOString()}); overall timeout ${opts.timeoutMin} min (--timeout-min)`);
+		watchdog = setTimeout(async () => {
+			console.error(`\n[e2e] FAIL: overall timeout of ${opts.timeoutMin} min (counted after provisioning) reached; stopping everything`);
+			await cleanup().catch(() => {});
+			process.exit(1);
+		}, opts.timeoutMin * 60_000);
+		watchdog.unref();
+	};
 
 	const outputs = [];
 	let runtime;
@@ -151,17 +161,11 @@ async function main() {
 	let rest;
 	try {
 		const runtimes = await step(
-			'n8n runtimes',
-			async () => {
-				const got = {};
-				for (const v of [opts.primary, ...opts.cliOnly].filter(Boolean)) {
-					got[v] = await ensureRuntime({ version: v });
-					log(`  n8n ${got[v].N8N_RUNTIME_N8N_VERSION} on Node.js ${got[v].N8N_RUNTIME_NODE_VERSION} (${got[v].N8N_RUNTIME_DIR})`);
-				}
-				return got;
-			},
+			'provisioning: n8n runtimes (no test timeout)',
+			async () => (await require('./lib/provision').provisionRuntimes([opts.primary, ...opts.cliOnly].filter(Boolean), { log, limitMin: opts.provisionTimeoutMin })).runtimes,
 			{ critical: true },
 		);
+		if (runtimes) startWatchdog(); // without them every step after is skipped
 		// Without the default version in the matrix, the first one listed takes the CLI part below.
 		const primaryVersion = opts.primary || opts.cliOnly.shift();
 		runtime = runtimes?.[primaryVersion];
@@ -240,6 +244,13 @@ async function main() {
 			);
 		}
 
+		// AI Agent (issue #18): scripts/e2e/agent-tests.js, the model a local stand-in (test/model-stand-in).
+		if (!opts.skipRest && rest?.rest) {
+			await step('agent: Chat Trigger → AI Agent → LlamaCloud tool', () =>
+				require('./agent-tests').runAgentTests({ n8n, sandbox, check, log, repo: REPO }),
+			);
+		}
+
 		if (!opts.skipBrowser) {
 			const shots = await step('browser: editor', async () => {
 				const { runBrowserTests } = require('./browser-tests');
@@ -253,6 +264,17 @@ async function main() {
 					fs.copyFileSync(shots.screenshots.docs, path.join(REPO, 'docs', 'node-panel.png'));
 					log('  docs/node-panel.png updated');
 				}
+			}
+		}
+
+		// Node panel search (issue #16): scripts/e2e/node-search-tests.js.
+		if (!opts.skipBrowser) {
+			const found = await step('browser: node panel search', () =>
+				require('./node-search-tests').runNodeSearchTests({ n8n, check, log, artifactsDir, owner: require('./rest-tests').OWNER, repo: REPO, nodeTypes, label: DEFAULT_N8N_VERSION }),
+			);
+			if (opts.updateDocs && found?.screenshots?.search) {
+				fs.copyFileSync(found.screenshots.search, path.join(REPO, 'docs', 'node-search.png'));
+				log('  docs/node-search.png updated');
 			}
 		}
 
@@ -275,7 +297,7 @@ async function main() {
 
 		// The same CLI part in every other version of the matrix, each with its own runtime and user folder.
 		for (const version of opts.cliOnly) {
-			await step(`CLI: import + execute (n8n ${version})`, async () => {
+			await step(`CLI: import + execute${opts.nodeSearch ? ' + node search' : ''} (n8n ${version})`, async () => {
 				const rt = runtimes[version];
 				const uf = path.join(workDir, `user-${version}`);
 				fs.mkdirSync(uf);
@@ -289,6 +311,7 @@ async function main() {
 					const { runCliTests } = require('./cli-tests');
 					const got = await runCliTests(cliContext(inst, vcheck, row));
 					outputs.push(...(got.outputs || []));
+					if (opts.nodeSearch) await require('./node-search-tests').runNodeSearchInstance({ inst, check: vcheck, log, artifactsDir, repo: REPO, label: version });
 					// Issue #17: the memory path in this version's `n8n start` (scripts/e2e/memory-tests.js).
 					const memory = require('./memory-tests');
 					if (memory.appliesTo(version)) await memory.runMemoryTests({ n8n: inst, sandbox, check: vcheck, log });

@@ -1,13 +1,16 @@
 // A chat-memory sub-node for engine tests, built the way n8n's own memory nodes build theirs, from the
-// same libraries: LangChain's BufferWindowMemory over a chat history, behind n8n's logging proxy
-// (as Simple, Redis and Postgres Chat Memory do), or a memory of n8n's AI node SDK handed over with its
-// `supplyMemory` (which keeps no message metadata). n8n-core calls `supplyData` when the node under
-// test asks for its `ai_memory` input. Histories live in this module, per session key, like Simple
-// Memory's; `memoryHistories.clear()` empties them.
+// same libraries: LangChain's BufferWindowMemory over a chat history, behind n8n's logging proxy, or a
+// memory of n8n's AI node SDK handed over with its `supplyMemory` (which keeps no message metadata).
+// n8n-core calls `supplyData` when the node under test asks for its `ai_memory` input. Kinds:
+// - 'stored' (default), shaped like Redis and Postgres Chat Memory: the history names its session key
+//   (`sessionId`) and keeps each message as JSON, through LangChain's own stored-message mapping;
+// - 'simple', shaped like Simple Memory: LangChain's in-memory history, which names no key;
+// - 'sdk': n8n's AI node SDK memory.
+// Histories live in this module, per kind and session key; `memoryHistories.clear()` empties them.
 
 import { BufferWindowMemory } from '@langchain/classic/memory';
-import { InMemoryChatMessageHistory } from '@langchain/core/chat_history';
-import type { BaseMessage } from '@langchain/core/messages';
+import { BaseListChatMessageHistory, InMemoryChatMessageHistory } from '@langchain/core/chat_history';
+import { mapChatMessagesToStoredMessages, mapStoredMessagesToChatMessages, type BaseMessage } from '@langchain/core/messages';
 import { BaseChatHistory, WindowedChatMemory, logWrapper, supplyMemory, type Message } from '@n8n/ai-utilities';
 import {
 	NodeConnectionTypes,
@@ -22,8 +25,44 @@ export const MEMORY_NODE_TYPE = 'test.chatMemory';
 /** @n8n/ai-utilities has its own copy of n8n-workflow: the same context, typed by that copy. */
 type SdkContext = Parameters<typeof supplyMemory>[0];
 
-/** Histories by kind and session key; a Redis or Postgres history names its key as `sessionId`. */
-export const memoryHistories = new Map<string, InMemoryChatMessageHistory | SdkHistory>();
+/** A history that keeps each message as JSON text under its session key, as Redis and Postgres do. */
+export class StoredHistory extends BaseListChatMessageHistory {
+	lc_namespace = ['test', 'stored'];
+
+	readonly rows: string[] = [];
+
+	constructor(readonly sessionId: string) {
+		super();
+	}
+
+	async getMessages(): Promise<BaseMessage[]> {
+		return mapStoredMessagesToChatMessages(this.rows.map((row) => JSON.parse(row)));
+	}
+
+	async addMessage(message: BaseMessage): Promise<void> {
+		this.rows.push(JSON.stringify(mapChatMessagesToStoredMessages([message])[0]));
+	}
+
+	async clear(): Promise<void> {
+		this.rows.length = 0;
+	}
+}
+
+type History = StoredHistory | InMemoryChatMessageHistory | SdkHistory;
+
+/** Histories by kind and session key. */
+export const memoryHistories = new Map<string, History>();
+
+/** The history of a session key (created on first use), so that tests can add what other nodes would. */
+export function historyOf(sessionKey: string, kind = 'stored'): History {
+	const id = `${kind}\u0000${sessionKey}`;
+	let history = memoryHistories.get(id);
+	if (!history) {
+		history = kind === 'sdk' ? new SdkHistory() : kind === 'simple' ? new InMemoryChatMessageHistory() : new StoredHistory(sessionKey);
+		memoryHistories.set(id, history);
+	}
+	return history;
+}
 
 class SdkHistory extends BaseChatHistory {
 	readonly messages: Message[] = [];
@@ -42,9 +81,9 @@ class SdkHistory extends BaseChatHistory {
 }
 
 /** The stored messages of a session, as LangChain messages (LangChain-based kinds only). */
-export async function storedMessages(sessionKey: string): Promise<BaseMessage[]> {
-	const history = memoryHistories.get(`langchain\u0000${sessionKey}`);
-	return history instanceof InMemoryChatMessageHistory ? await history.getMessages() : [];
+export async function storedMessages(sessionKey: string, kind = 'stored'): Promise<BaseMessage[]> {
+	const history = historyOf(sessionKey, kind);
+	return history instanceof SdkHistory ? [] : await history.getMessages();
 }
 
 export class TestChatMemory implements INodeType {
@@ -65,10 +104,11 @@ export class TestChatMemory implements INodeType {
 				name: 'kind',
 				type: 'options',
 				options: [
-					{ name: 'LangChain BufferWindowMemory (Simple, Redis, Postgres Chat Memory)', value: 'langchain' },
-					{ name: "n8n's AI Node SDK (drops message metadata)", value: 'sdk' },
+					{ name: 'Stored as JSON, Named by Its Session Key (Redis, Postgres Chat Memory)', value: 'stored' },
+					{ name: 'In Memory, Unnamed (Simple Memory)', value: 'simple' },
+					{ name: "n8n's AI Node SDK (Drops Message Metadata)", value: 'sdk' },
 				],
-				default: 'langchain',
+				default: 'stored',
 			},
 		],
 	};
@@ -77,15 +117,10 @@ export class TestChatMemory implements INodeType {
 		const sessionKey = this.getNodeParameter('sessionKey', itemIndex) as string;
 		const k = this.getNodeParameter('contextWindowLength', itemIndex) as number;
 		const kind = this.getNodeParameter('kind', itemIndex) as string;
-		const id = `${kind}\u0000${sessionKey}`;
-		if (kind === 'sdk') {
-			const history = (memoryHistories.get(id) as SdkHistory | undefined) ?? new SdkHistory();
-			memoryHistories.set(id, history);
+		const history = historyOf(sessionKey, kind);
+		if (history instanceof SdkHistory) {
 			return supplyMemory(this as unknown as SdkContext, new WindowedChatMemory(history, { windowSize: k })) as SupplyData;
 		}
-		const history = (memoryHistories.get(id) as InMemoryChatMessageHistory | undefined) ?? new InMemoryChatMessageHistory();
-		memoryHistories.set(id, history);
-		Object.assign(history, { sessionId: sessionKey });
 		const memory = new BufferWindowMemory({ memoryKey: 'chat_history', chatHistory: history, returnMessages: true, inputKey: 'input', outputKey: 'output', k });
 		return { response: logWrapper(memory, this as unknown as SdkContext) };
 	}

@@ -29,6 +29,11 @@ export class PackageNodeTypes implements INodeTypes {
 		[MEMORY_NODE_TYPE]: new TestChatMemory(),
 	};
 
+	/** Adds a node type a test needs next to this package's (e.g. a stand-in for an AI Agent). */
+	register(name: string, type: INodeType): void {
+		this.types[name] = type;
+	}
+
 	getByName(nodeType: string): INodeType | IVersionedNodeType {
 		const type = this.types[nodeType];
 		if (!type) throw new Error(`Unknown node type ${nodeType}`);

@@ -25,6 +25,10 @@ export interface WorkflowNode {
 	name: string;
 	parameters: INodeParameters;
 	continueOnFail?: boolean;
+	/** n8n's node settings 'Retry On Fail', 'Max. Tries' and 'Wait Between Tries (ms)'. */
+	retryOnFail?: boolean;
+	maxTries?: number;
+	waitBetweenTries?: number;
 	/** Defaults to this package's node. */
 	type?: string;
 	typeVersion?: number;
@@ -89,6 +93,7 @@ export function buildWorkflow(
 		parameters: node.parameters,
 		credentials: { llamaCloudApi: { id: 'cred-1', name: 'LlamaCloud account' } },
 		...(node.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+		...(node.retryOnFail ? { retryOnFail: true, maxTries: node.maxTries, waitBetweenTries: node.waitBetweenTries } : {}),
 	}));
 	const chain: IConnections = {};
 	for (let index = 0; index < nodes.length - 1; index++) {

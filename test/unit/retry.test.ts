@@ -96,17 +96,17 @@ describe('retryDelayMs without a server hint: exponential backoff, capped, jitte
 describe('retryDelayMs with a server hint', () => {
 	const now = Date.parse('2026-11-30T12:00:00Z');
 
-	it('takes retry-after-ms over Retry-After, and caps both at 60 s', () => {
+	it('takes retry-after-ms over Retry-After, and returns a long wait as asked (the transport then does not retry)', () => {
 		expect(retryDelayMs(0, { 'retry-after-ms': '250', 'retry-after': '5' }, now)).toBe(250);
 		expect(retryDelayMs(0, { 'retry-after': '7' }, now)).toBe(7000);
-		expect(retryDelayMs(0, { 'retry-after': '600' }, now)).toBe(60_000);
-		expect(retryDelayMs(0, { 'retry-after-ms': '90000' }, now)).toBe(60_000);
+		expect(retryDelayMs(0, { 'retry-after': '600' }, now)).toBe(600_000);
+		expect(retryDelayMs(0, { 'retry-after-ms': '90000' }, now)).toBe(90_000);
 	});
 
 	it('reads Retry-After as an HTTP date relative to now, never negative', () => {
 		expect(retryDelayMs(0, { 'retry-after': new Date(now + 3000).toUTCString() }, now)).toBe(3000);
 		expect(retryDelayMs(0, { 'retry-after': new Date(now - 60_000).toUTCString() }, now)).toBe(0);
-		expect(retryDelayMs(0, { 'retry-after': new Date(now + 3_600_000).toUTCString() }, now)).toBe(60_000);
+		expect(retryDelayMs(0, { 'retry-after': new Date(now + 3_600_000).toUTCString() }, now)).toBe(3_600_000);
 	});
 
 	it('takes a hint of 0 as "now", and falls back for a negative or unreadable retry-after-ms', () => {

@@ -6,6 +6,8 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
+import { chatItemDone, orderChatByItem } from '../helpers/chatStream';
+import { repeatedItem, settleTurns } from '../helpers/sentTurns';
 import { cancelledError, cancelSignalOf, waitUnlessCancelled } from '../helpers/wait';
 import * as message from './message/Message.resource';
 import type { LlamaCloudChatType } from './node.type';
@@ -63,6 +65,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const batchInterval = Math.max(0, Number(batching.batchInterval ?? 0) || 0);
 	const continueOnFail = this.continueOnFail();
 	const cancelSignal = cancelSignalOf(this);
+	// Items run side by side, but their answers reach the chat one at a time, in item order.
+	orderChatByItem(this);
 
 	const results: INodeExecutionData[][] = new Array(items.length);
 	const failures = new Map<number, NodeApiError | NodeOperationError>();
@@ -70,13 +74,17 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const mayStart = () => failures.size === 0 && !cancelSignal?.aborted;
 	const runItem = async (itemIndex: number) => {
 		try {
-			results[itemIndex] = await run.call(this, itemIndex);
+			// n8n's Retry On Fail re-runs every item: one that sent a message is never sent again.
+			results[itemIndex] = repeatedItem(this, itemIndex) ?? (await run.call(this, itemIndex));
+			settleTurns(this, itemIndex, { result: results[itemIndex] });
 		} catch (error) {
 			const nodeError = asNodeError(this, error, itemIndex);
+			settleTurns(this, itemIndex, { failure: nodeError });
 			// A cancelled execution is not an item's failure to continue past.
 			if (!continueOnFail || nodeError.context.cancelled === true) failures.set(itemIndex, nodeError);
 			results[itemIndex] = [errorItem(this, nodeError, itemIndex)];
 		}
+		await chatItemDone(this, itemIndex);
 	};
 
 	if (batchInterval > 0) {

@@ -48,15 +48,38 @@ function refTokenOf(message: StoredMessage): unknown {
 	return metadata?.ref;
 }
 
-/** The newest saved answer whose reference this node can open (the whole history, not the memory's window). */
-function latestRef(messages: unknown[], binding: RefBinding, apiKey: string): SessionRef | undefined {
+/**
+ * The newest saved answer whose reference this node can open (the whole history, not the memory's
+ * window), and whether any answer carried a reference at all.
+ */
+function latestRef(messages: unknown[], binding: RefBinding, apiKey: string): { ref?: SessionRef; anyRef: boolean } {
+	let anyRef = false;
 	for (let index = messages.length - 1; index >= 0; index--) {
 		const message = messages[index] as StoredMessage | null;
 		if (!message || !isAiMessage(message)) continue;
-		const ref = openSessionRef(refTokenOf(message), binding, apiKey);
-		if (ref) return ref;
+		const token = refTokenOf(message);
+		if (token === undefined) continue;
+		anyRef = true;
+		const ref = openSessionRef(token, binding, apiKey);
+		if (ref) return { ref, anyRef };
 	}
-	return undefined;
+	return { anyRef };
+}
+
+/** Histories without a session key of their own (n8n's Simple Memory), told apart by identity. */
+const unnamedHistories = new WeakMap<object, number>();
+let lastUnnamed = 0;
+
+/** What identifies the conversation: the memory's session key, else (Simple Memory) its history in this process. */
+function conversationKeyOf(memory: ChatMemory): string {
+	const named = memory.chatHistory.sessionId;
+	if (typeof named === 'string' && named !== '') return `key:${named}`;
+	let id = unnamedHistories.get(memory.chatHistory);
+	if (id === undefined) {
+		id = ++lastUnnamed;
+		unnamedHistories.set(memory.chatHistory, id);
+	}
+	return `history:${id}`;
 }
 
 /**
@@ -69,6 +92,9 @@ function answerMessage(shown: string, token: string): IDataObject {
 	Object.defineProperty(message, 'toString', { value: () => shown, enumerable: false });
 	return message;
 }
+
+export const UNOPENED_REFERENCE_WARNING =
+	"This conversation's earlier answers name a LlamaCloud session this node cannot continue: the credential's API key, the node or its Indexes changed, or the answers were copied from another conversation. A new session was started.";
 
 export const METADATA_DROPPED_WARNING =
 	'The connected memory does not keep message metadata, so the next message cannot continue this LlamaCloud session and will start a new one. Connect a Redis, Postgres or MongoDB Chat Memory, or Simple Memory.';
@@ -87,8 +113,10 @@ export async function withMemoryConversation<T>(
 	const node = context.getNode();
 	const credentials = await context.getCredentials('llamaCloudApi', scope.itemIndex);
 	const apiKey = String(credentials.apiKey ?? '').trim();
-	const binding: RefBinding = { workflowId: String(context.getWorkflow().id), nodeId: String(node.id), indexes: scope.indexes };
-	const memoryKey = memory.chatHistory.sessionId;
+	const conversationKey = conversationKeyOf(memory);
+	// Simple Memory names no key: its histories live in this process, per workflow and session key.
+	const sealedFor = typeof memory.chatHistory.sessionId === 'string' ? conversationKey : '';
+	const binding: RefBinding = { workflowId: String(context.getWorkflow().id), nodeId: String(node.id), indexes: scope.indexes, conversation: sealedFor };
 	const run = async () => {
 		let messages: unknown[];
 		try {
@@ -99,8 +127,11 @@ export async function withMemoryConversation<T>(
 				description: 'Check the memory sub-node and its credential (e.g. that Redis or Postgres is reachable). The question was not sent.',
 			});
 		}
-		const ref = latestRef(Array.isArray(messages) ? messages : [], binding, apiKey);
+		const { ref, anyRef } = latestRef(Array.isArray(messages) ? messages : [], binding, apiKey);
 		const usable = ref && !(scope.forgetAfterMs > 0 && Date.now() - ref.usedAt > scope.forgetAfterMs) ? ref : undefined;
+		// Not silently: a conversation whose answers carry references that do not open loses its history.
+		const unopened = anyRef && !ref ? UNOPENED_REFERENCE_WARNING : undefined;
+		if (unopened) context.logger.warn(unopened, { node: node.name });
 		return await task({
 			store: 'memory',
 			session: usable ? { id: usable.session, turns: usable.turns } : undefined,
@@ -113,12 +144,13 @@ export async function withMemoryConversation<T>(
 					await memory.saveContext({ input: prompt }, { output: answerMessage(shown, token) });
 					// Once a reference came back from this memory, it evidently keeps metadata; else check the one just saved.
 					if (usable) return undefined;
+					if (anyRef) return unopened;
 					const saved = (await memory.chatHistory.getMessages()).filter((message) => isAiMessage(message as StoredMessage));
-					if (refTokenOf(saved[saved.length - 1] as StoredMessage) === token) return undefined;
+					if (refTokenOf(saved[saved.length - 1] as StoredMessage) === token) return unopened;
 					context.logger.warn(METADATA_DROPPED_WARNING, { node: node.name });
 					return METADATA_DROPPED_WARNING;
 				} catch (error) {
-					const warning = `The answer could not be saved to the connected memory (${(error as Error).message}); the next message will start a new LlamaCloud session.`;
+					const warning = `The answer could not be saved to the connected memory (${(error as Error).message}; the Memory node's output has the details): the next message will start a new LlamaCloud session.`;
 					context.logger.warn(warning, { node: node.name });
 					return warning;
 				}
@@ -128,7 +160,6 @@ export async function withMemoryConversation<T>(
 			},
 		});
 	};
-	// Messages of one conversation in this process run one after another, where the memory names its key.
-	if (typeof memoryKey !== 'string' || memoryKey === '') return await run();
-	return await conversationQueues.serialized(context, scope.itemIndex, `memory\u0000${binding.workflowId}\u0000${binding.nodeId}\u0000${memoryKey}`, run);
+	// Messages of one conversation in this process run one after another.
+	return await conversationQueues.serialized(context, scope.itemIndex, `memory\u0000${binding.workflowId}\u0000${binding.nodeId}\u0000${conversationKey}`, run);
 }

@@ -8,6 +8,9 @@ import type { Conversation, ConversationScope } from './types';
 /** Conversations the node's own store keeps per node; the least recently used are dropped first. */
 export const MAX_STORED_CONVERSATIONS = 1000;
 
+/** Forget After of entries saved before each kept its own (the parameter's default, 24 hours). */
+const DEFAULT_FORGET_AFTER_MS = 24 * 3_600_000;
+
 /** What the node remembers of one conversation. Short keys: it is stored in the workflow's static data. */
 export interface ConversationEntry extends IDataObject {
 	/** The LlamaCloud session this node created for the conversation. */
@@ -18,6 +21,8 @@ export interface ConversationEntry extends IDataObject {
 	turns: number;
 	/** Last use, epoch milliseconds. */
 	usedAt: number;
+	/** Its own Forget After, in milliseconds (0: never by time); entries saved before it had one use the default. */
+	forgetMs?: number;
 }
 
 type Conversations = Map<string, ConversationEntry>;
@@ -63,7 +68,9 @@ class NodeConversationStore {
 			for (const [key, value] of Object.entries((staticData.conversations ?? {}) as IDataObject)) {
 				const entry = value as ConversationEntry;
 				if (entry && typeof entry.session === 'string' && typeof entry.indexes === 'string') {
-					saved.push([key, { session: entry.session, indexes: entry.indexes, turns: Number(entry.turns) || 0, usedAt: Number(entry.usedAt) || 0 }]);
+					const kept: ConversationEntry = { session: entry.session, indexes: entry.indexes, turns: Number(entry.turns) || 0, usedAt: Number(entry.usedAt) || 0 };
+					if (typeof entry.forgetMs === 'number' && entry.forgetMs >= 0) kept.forgetMs = entry.forgetMs;
+					saved.push([key, kept]);
 				}
 			}
 			saved.sort((a, b) => a[1].usedAt - b[1].usedAt);
@@ -77,6 +84,9 @@ class NodeConversationStore {
 export const nodeConversationStore = new NodeConversationStore();
 
 const expired = (entry: ConversationEntry, forgetAfterMs: number, now: number) => forgetAfterMs > 0 && now - entry.usedAt > forgetAfterMs;
+
+/** Each entry expires by the Forget After it was last used with. */
+const expiredByItsOwn = (entry: ConversationEntry, now: number) => expired(entry, entry.forgetMs ?? DEFAULT_FORGET_AFTER_MS, now);
 
 /**
  * Opens the conversation `conversationId` of this node in its own store for the duration of `task`,
@@ -99,7 +109,7 @@ export async function withNodeConversation<T>(
 		const conversations = nodeConversationStore.conversations(scopeKey, staticData);
 		const save = () => {
 			const now = Date.now();
-			for (const [other, entry] of conversations) if (expired(entry, forgetAfterMs, now)) conversations.delete(other);
+			for (const [other, entry] of conversations) if (expiredByItsOwn(entry, now)) conversations.delete(other);
 			// The map is in order of use: the first entries are the least recently used.
 			for (const other of [...conversations.keys()].slice(0, Math.max(0, conversations.size - MAX_STORED_CONVERSATIONS))) {
 				conversations.delete(other);
@@ -108,7 +118,7 @@ export async function withNodeConversation<T>(
 		};
 		const remember = (session: string, turns: number) => {
 			conversations.delete(key); // re-inserted last: the map stays in order of use
-			conversations.set(key, { session, indexes, turns, usedAt: Date.now() });
+			conversations.set(key, { session, indexes, turns, usedAt: Date.now(), forgetMs: forgetAfterMs });
 			save();
 		};
 		const known = conversations.get(key);

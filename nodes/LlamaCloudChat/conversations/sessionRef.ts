@@ -5,7 +5,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
  * message metadata. Whatever a memory holds can be read and written by other workflows sharing it,
  * and in part by the browser (the Chat Trigger's Load Previous Session sends the messages to the
  * chat), so the reference is encrypted and authenticated (AES-256-GCM) with a key derived from the
- * credential's API key, and bound to the workflow, the node and the index set: a forged, copied or
+ * credential's API key, and bound to the workflow, the node, the index set and the conversation: a forged, copied or
  * foreign reference does not open, and the node then starts a new session instead of being steered
  * to one it did not create. The API key itself is never stored.
  */
@@ -18,11 +18,15 @@ export interface SessionRef {
 	usedAt: number;
 }
 
-/** Who may open a reference: the workflow, the node and the sorted index set it was sealed for. */
+/**
+ * Who may open a reference: the workflow, the node, the sorted index set and the conversation (the
+ * memory's session key, where the memory names it) it was sealed for.
+ */
 export interface RefBinding {
 	workflowId: string;
 	nodeId: string;
 	indexes: string;
+	conversation: string;
 }
 
 const VERSION = 'v1';
@@ -34,7 +38,7 @@ function keyOf(apiKey: string): Buffer {
 }
 
 function aadOf(binding: RefBinding): Buffer {
-	return Buffer.from(JSON.stringify([VERSION, binding.workflowId, binding.nodeId, binding.indexes]));
+	return Buffer.from(JSON.stringify([VERSION, binding.workflowId, binding.nodeId, binding.indexes, binding.conversation]));
 }
 
 export function sealSessionRef(ref: SessionRef, binding: RefBinding, apiKey: string): string {

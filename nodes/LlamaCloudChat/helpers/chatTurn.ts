@@ -78,8 +78,9 @@ export async function runChatTurn(
 				if (!event) continue;
 				collector.add(event);
 				// Only the answer's own text reaches the chat: no thinking, tool calls or raw events.
-				if (streamer?.active && event.type === 'text_delta' && typeof event.content === 'string' && !collector.stopped) {
-					await streamer.text(event.content);
+				if (streamer?.active && typeof event.content === 'string' && !collector.stopped) {
+					if (event.type === 'text_delta') await streamer.text(event.content);
+					else if (event.type === 'text') await streamer.block(event.content);
 				}
 			}
 			// The turn is over at `stop`. Read on until LlamaCloud closes the stream (closing first could
@@ -130,7 +131,7 @@ export async function runChatTurn(
  * Sends the message and returns the node's output for it: the essentials by default, everything on
  * request. The answer also goes to `output` (n8n's field for AI nodes, what the Chat Trigger shows),
  * with the sources appended when asked; when n8n streams the response, the same text streams as it
- * is written, and a turn that fails half-way closes its stream before the item fails.
+ * is written, and a turn that fails half-way ends its stream with a notice before the item fails.
  */
 export async function sendMessage(
 	context: IExecuteFunctions,
@@ -141,13 +142,12 @@ export async function sendMessage(
 	// execution, but only the agent decides what reaches the chat.
 	const asTool = runsAsTool(context);
 	const streamer = new AnswerStreamer(context, request.itemIndex, options.streamToChat && !asTool);
-	let result: TurnResult | undefined;
-	try {
-		result = await runChatTurn(context, request, options, streamer);
-	} finally {
-		// A failed turn closes what it streamed; the item then fails as it would without streaming.
-		if (result === undefined) await streamer.end();
-	}
+	// A failed turn ends what it streamed with a notice that the answer was cut off (n8n shows no
+	// error in the chat when the node continues on fail); the item then fails as without streaming.
+	const result = await runChatTurn(context, request, options, streamer).catch(async (error: Error) => {
+		await streamer.cutOff();
+		throw error;
+	});
 	// The model always gets the sources (as a short list instead of the raw citations), unless told never.
 	const withSources =
 		options.appendSources === 'always' || (options.appendSources === 'streaming' && (streamer.active || asTool));

@@ -127,6 +127,9 @@ export async function searchSessions(
 	const results: INodeListSearchItems[] = [];
 	const exact = paginationToken ? undefined : await sessionById(this, needle);
 	if (exact) results.push(sessionItem(exact));
+	// The pasted session heads the first answer; the pages (also those scrolled to later) skip it.
+	// When it was not found by ID on the first call, it is in no page either.
+	const shownFirst = exact?.session_id ?? (paginationToken ? needle : undefined);
 	let token = paginationToken;
 	for (let pages = 0; pages < MAX_SEARCH_PAGES; pages++) {
 		const page = await llamaCloudRequest<SessionPage>(this, 'GET', '/api/v1/chat', {
@@ -134,7 +137,7 @@ export async function searchSessions(
 		});
 		const items = Array.isArray(page?.items) ? page.items : [];
 		for (const session of items) {
-			if (session.session_id === exact?.session_id) continue;
+			if (session.session_id === shownFirst) continue;
 			if (matches(needle, session.generated_title ?? undefined, session.session_id)) results.push(sessionItem(session));
 		}
 		token = items.length > 0 && page.next_page_token ? page.next_page_token : undefined;

@@ -1,6 +1,6 @@
 import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
 
-import type { RetryMode } from './retry';
+import { MAX_SERVER_DELAY_MS, type RetryMode } from './retry';
 
 /**
  * What LlamaCloud said, as text: FastAPI's `detail` string, the joined `msg`s of a 422 list, a
@@ -74,6 +74,8 @@ export interface FailureContext {
 	mode: RetryMode;
 	/** Whether the retry policy repeats this kind of failure: only then can "raise 'Retries'" help. */
 	retriable: boolean;
+	/** LlamaCloud asked to wait this long before a retry, more than the node waits: it was not retried. */
+	waitTooLongMs?: number;
 }
 
 const RATE_LIMIT = "LlamaCloud is rate limiting this key. Lower 'Items per Batch' or add a 'Batch Interval'";
@@ -98,7 +100,11 @@ function notRepeated(mode: RetryMode, sessionId: string | undefined): string {
 
 /** Advice for an HTTP error status; every sentence holds for the retry policy of this request. */
 function hintFor(status: number, context: FailureContext, sessionId: string | undefined): string {
-	const { mode, retriable } = context;
+	const { mode, retriable, waitTooLongMs } = context;
+	if (waitTooLongMs !== undefined) {
+		const what = status === 429 ? `${RATE_LIMIT}.` : 'LlamaCloud is unavailable for now.';
+		return `${what} It asked to be retried in ${Math.ceil(waitTooLongMs / 1000)} s, longer than the node waits (at most ${MAX_SERVER_DELAY_MS / 1000} s), so the request was not repeated: try again later.`;
+	}
 	const retriesHelp = retriable ? ", or raise 'Retries'" : '';
 	if (status === 429) {
 		if (mode === 'idempotent' || retriable) return `${RATE_LIMIT}${retriesHelp}.`;

@@ -8,12 +8,15 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { rememberSent } from '../helpers/sentTurns';
 import { cancelSignalOf, waitUnlessCancelled } from '../helpers/wait';
 
 import { apiErrorFromNetwork, apiErrorFromResponse, apiErrorFromUnexpectedBody } from './errors';
-import { isRetryable, retryDelayMs, type FailedAttempt, type RetryMode } from './retry';
+import { MAX_SERVER_DELAY_MS, isRetryable, retryDelayMs, type FailedAttempt, type RetryMode } from './retry';
 
-export type { Delivery } from './errors';
+import type { Delivery } from './errors';
+
+export type { Delivery };
 
 export type LlamaCloudFunctions = IExecuteFunctions | ILoadOptionsFunctions;
 
@@ -204,6 +207,19 @@ async function readText(stream: ByteStream, maxBytes = 65_536): Promise<string> 
 }
 
 /**
+ * Tells the item's record (helpers/sentTurns) that a POST may have been acted on, so that n8n's
+ * Retry On Fail does not send it again: a message that may have reached LlamaCloud (answered or
+ * not), or a session creation whose outcome is unknown. What surely did nothing (not sent, turned
+ * away) is not recorded; reads and deletes are safe to repeat.
+ */
+function rememberIfActed(context: LlamaCloudFunctions, mode: RetryMode, itemIndex: number | undefined, outcome: Delivery | 'done'): void {
+	if (mode === 'idempotent' || itemIndex === undefined || !('getInputData' in context)) return;
+	if (outcome === 'not_sent' || outcome === 'rejected') return;
+	const blocks = mode === 'stream' ? 'message' : outcome === 'unknown' ? 'session' : undefined;
+	rememberSent(context, itemIndex, blocks);
+}
+
+/**
  * The one way this node talks to LlamaCloud: base URL from the credential's region, Bearer auth
  * through n8n's credential system, query cleanup, retries with backoff, and errors that carry
  * LlamaCloud's `detail` and status (never the API key: errors are built from plain data).
@@ -253,6 +269,7 @@ async function execute(
 				)) as IN8nHttpFullResponse;
 			}
 			if (response.statusCode < 400) {
+				rememberIfActed(context, mode, config.itemIndex, 'done');
 				return response;
 			}
 			if (response.statusCode === 404 && retries > 0 && config.notFoundAfterRetryIsDone) {
@@ -267,8 +284,11 @@ async function execute(
 		}
 
 		const retriable = isRetryable(mode, failure);
-		if (retries < maxRetries && retriable) {
-			const delayMs = retryDelayMs(retries, failure.headers);
+		const delayMs = retryDelayMs(retries, failure.headers);
+		// LlamaCloud asked for a longer wait than the node makes: fail now and say so, rather than
+		// wait the cap and be turned away again.
+		const waitTooLongMs = retries < maxRetries && retriable && delayMs > MAX_SERVER_DELAY_MS ? delayMs : undefined;
+		if (retries < maxRetries && retriable && waitTooLongMs === undefined) {
 			context.logger.warn('LlamaCloud request failed; retrying', {
 				node: node.name,
 				method,
@@ -283,9 +303,13 @@ async function execute(
 			continue;
 		}
 
-		const errorContext = { method, path, itemIndex: config.itemIndex, retries, mode, retriable };
-		if (failure.status !== undefined) throw apiErrorFromResponse(node, failure.status, errorBody, errorContext);
-		throw apiErrorFromNetwork(node, failure.errorCode, networkMessage, { ...errorContext, baseUrl, timeoutMs });
+		const errorContext = { method, path, itemIndex: config.itemIndex, retries, mode, retriable, waitTooLongMs };
+		const error =
+			failure.status !== undefined
+				? apiErrorFromResponse(node, failure.status, errorBody, errorContext)
+				: apiErrorFromNetwork(node, failure.errorCode, networkMessage, { ...errorContext, baseUrl, timeoutMs });
+		rememberIfActed(context, mode, config.itemIndex, error.context.delivery as Delivery);
+		throw error;
 	}
 }
 
@@ -360,6 +384,16 @@ function watchIdle(body: ByteStream, idleMs: number): Omit<AnswerStream, 'body'>
 	};
 }
 
+/** A page token LlamaCloud already gave: paging on would never end (it would read the same pages again). */
+function repeatedPageToken(context: LlamaCloudFunctions, token: string, itemIndex: number | undefined): NodeOperationError {
+	const shown = token.length > 40 ? `${token.slice(0, 40)}…` : token;
+	return new NodeOperationError(context.getNode(), `LlamaCloud sent the page token "${shown}" a second time: the list was not read further`, {
+		itemIndex,
+		description:
+			"Reading on would repeat the same pages forever. Turn off 'Return All' and set a 'Limit', or try again later; if it keeps happening, LlamaCloud's paging is at fault.",
+	});
+}
+
 interface Page<T> {
 	items?: T[];
 	next_page_token?: string | null;
@@ -381,6 +415,7 @@ export async function llamaCloudRequestAllItems<T = IDataObject>(
 ): Promise<T[]> {
 	const { limit, pageSize = 100, filter, ...rest } = config;
 	const results: T[] = [];
+	const tokensSeen = new Set<string>();
 	let pageToken: string | undefined;
 	do {
 		// Without a filter, ask for no more than still needed; with one, full pages waste fewer requests.
@@ -392,6 +427,8 @@ export async function llamaCloudRequestAllItems<T = IDataObject>(
 		const items = Array.isArray(page?.items) ? page.items : [];
 		results.push(...(filter ? items.filter(filter) : items));
 		pageToken = items.length > 0 && page.next_page_token ? page.next_page_token : undefined;
+		if (pageToken !== undefined && tokensSeen.has(pageToken)) throw repeatedPageToken(context, pageToken, config.itemIndex);
+		if (pageToken !== undefined) tokensSeen.add(pageToken);
 	} while (pageToken && (limit === undefined || results.length < limit));
 	return limit === undefined ? results : results.slice(0, limit);
 }

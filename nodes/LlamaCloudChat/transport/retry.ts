@@ -24,7 +24,8 @@ export interface FailedAttempt {
 
 const BASE_DELAY_MS = 500;
 const MAX_BACKOFF_MS = 8000;
-const MAX_SERVER_DELAY_MS = 60_000;
+/** The longest wait a server hint may ask for; a longer one is not waited for (see `retryDelayMs`). */
+export const MAX_SERVER_DELAY_MS = 60_000;
 
 /** The request never left this machine or never reached a server: repeating it cannot duplicate work. */
 const NEVER_REACHED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -66,16 +67,20 @@ export function isRetryable(mode: RetryMode, attempt: FailedAttempt): boolean {
 	return status === 408 || status === 409 || status === 429 || status >= 500;
 }
 
-/** Milliseconds to wait before retry number `retriesDone + 1`. Server hints win over backoff. */
+/**
+ * Milliseconds to wait before retry number `retriesDone + 1`. Server hints win over backoff and are
+ * returned as asked, even above MAX_SERVER_DELAY_MS: the caller does not retry then (a shorter wait
+ * would only be turned away again).
+ */
 export function retryDelayMs(retriesDone: number, headers?: Record<string, unknown>, now = Date.now()): number {
 	const ms = Number(header(headers, 'retry-after-ms'));
-	if (Number.isFinite(ms) && ms >= 0) return Math.min(ms, MAX_SERVER_DELAY_MS);
+	if (Number.isFinite(ms) && ms >= 0) return ms;
 	const retryAfter = header(headers, 'retry-after');
 	if (retryAfter !== undefined) {
 		const seconds = Number(retryAfter);
-		if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, MAX_SERVER_DELAY_MS);
+		if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
 		const date = Date.parse(retryAfter);
-		if (!Number.isNaN(date)) return Math.min(Math.max(date - now, 0), MAX_SERVER_DELAY_MS);
+		if (!Number.isNaN(date)) return Math.max(date - now, 0);
 	}
 	const backoff = Math.min(BASE_DELAY_MS * 2 ** retriesDone, MAX_BACKOFF_MS);
 	// Jitter in [0.75, 1] spreads retries of many concurrent items apart.

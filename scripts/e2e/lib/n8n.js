@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { run, startProcess, stop } = require('./proc');
+const { live, run, startProcess, stop } = require('./proc');
 
 const REPO = path.resolve(__dirname, '../../..');
 const PACKAGE_NAME = 'n8n-nodes-llamacloud-chat';
@@ -29,25 +29,50 @@ const DEFAULT_N8N_VERSION = '2.41.1';
 /**
  * Provision (or reuse) the runtime of one n8n version (default: N8N_RUNTIME_N8N_VERSION or 2.41.1),
  * each in its own cache folder; returns { N8N_NODE, N8N_BIN, N8N_RUNTIME_N8N_VERSION, ... }.
+ * onLog gets each progress line of scripts/n8n-runtime.sh (default: printed to stderr). After timeoutMs
+ * the script and everything it started (npm, node-gyp) are killed; the next call starts the install over.
  */
-async function ensureRuntime({ version, timeoutMs = 30 * 60_000 } = {}) {
+async function ensureRuntime({ version, timeoutMs = 30 * 60_000, onLog = (line) => process.stderr.write(`${line}\n`) } = {}) {
 	const script = path.join(REPO, 'scripts', 'n8n-runtime.sh');
 	const res = await new Promise((resolve, reject) => {
 		const { spawn } = require('node:child_process');
-		// stderr (progress of a cold install) goes straight to the terminal.
 		// N8N_RUNTIME_* (e.g. N8N_RUNTIME_DIR) configure the runtime script itself: keep them.
-		const runtimeEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('N8N_RUNTIME_')));
+		// So do the npm settings that say where the registry and the npm cache are (the script keeps the same ones).
+		const runtimeEnv = Object.fromEntries(
+			Object.entries(process.env).filter(([k]) => k.startsWith('N8N_RUNTIME_') || /^npm_config_(registry|cache|cafile|userconfig|globalconfig|proxy|https_proxy|noproxy|strict_ssl)$/i.test(k)),
+		);
 		if (version) runtimeEnv.N8N_RUNTIME_N8N_VERSION = version;
 		// A folder set for one version must not receive another one.
 		if (version && process.env.N8N_RUNTIME_DIR && version !== (process.env.N8N_RUNTIME_N8N_VERSION || DEFAULT_N8N_VERSION)) delete runtimeEnv.N8N_RUNTIME_DIR;
-		const child = spawn('bash', [script, 'env'], { stdio: ['ignore', 'pipe', 'inherit'], env: cleanEnv(runtimeEnv) });
+		// Its own process group, tracked like every other child: a timeout or Ctrl-C stops npm and node-gyp too.
+		const child = spawn('bash', [script, 'env'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: cleanEnv(runtimeEnv) });
+		live.add(child);
 		let out = '';
+		let pending = '';
 		child.stdout.on('data', (b) => (out += b));
-		const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+		child.stderr.on('data', (b) => {
+			pending += b;
+			const lines = pending.split('\n');
+			pending = lines.pop();
+			for (const line of lines) if (line.trim()) onLog(line);
+		});
+		let timedOut = false;
+		const timer = setTimeout(() => {
+			timedOut = true;
+			try {
+				process.kill(-child.pid, 'SIGKILL');
+			} catch {
+				child.kill('SIGKILL');
+			}
+		}, timeoutMs);
 		child.on('error', reject);
 		child.on('close', (code) => {
 			clearTimeout(timer);
-			if (code !== 0) reject(new Error(`scripts/n8n-runtime.sh failed (exit ${code})`));
+			live.delete(child);
+			if (pending.trim()) onLog(pending);
+			if (timedOut) {
+				reject(new Error(`provisioning n8n ${version || DEFAULT_N8N_VERSION} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped; ` + 'the half-finished folder is started over by the next run (or run `bash scripts/n8n-runtime.sh` alone to watch it)'));
+			} else if (code !== 0) reject(new Error(`scripts/n8n-runtime.sh failed (exit ${code}) for n8n ${version || DEFAULT_N8N_VERSION}`));
 			else resolve(out);
 		});
 	});

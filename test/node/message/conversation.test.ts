@@ -284,14 +284,15 @@ describe('Message → Ask in a conversation', () => {
 		expect(conversationOf(reordered)).toMatchObject({ session_id: other.session_id, turn: 2 });
 	});
 
-	it("'Forget After' starts a new session after the idle time, and drops idle conversations from the saved data", async () => {
+	it("'Forget After' starts a new session after the idle time; each saved conversation is dropped by its own Forget After", async () => {
 		const say = conversationRunner();
-		const first = await say('conv-idle', 'What grew in Q3?');
-		const other = await say('conv-other', 'What grew in Q3?');
+		const first = await say('conv-idle', 'What grew in Q3?', { options: { forgetAfterHours: 1 } });
+		const other = await say('conv-other', 'What grew in Q3?'); // the default, 24 hours
+		const never = await say('conv-never', 'What grew in Q3?', { options: { forgetAfterHours: 0 } });
 		// Age every remembered conversation by two hours, as if the chat had been idle.
 		// n8n keeps a node's static data under `node:<name>`.
-		const aged = JSON.parse(JSON.stringify(other.savedStaticData)) as Record<string, { conversations: Record<string, { usedAt: number }> }>;
-		expect(Object.keys(aged['node:Ask'].conversations)).toHaveLength(2);
+		const aged = JSON.parse(JSON.stringify(never.savedStaticData)) as Record<string, { conversations: Record<string, { usedAt: number }> }>;
+		expect(Object.keys(aged['node:Ask'].conversations)).toHaveLength(3);
 		for (const entry of Object.values(aged['node:Ask'].conversations)) entry.usedAt -= 2 * 3_600_000;
 		conversationMemory.clear();
 
@@ -300,7 +301,16 @@ describe('Message → Ask in a conversation', () => {
 		expect(conversationOf(later).session_id).not.toBe(conversationOf(first).session_id);
 		const saved = later.savedStaticData as Record<string, { conversations: Record<string, { session: string }> }>;
 		const kept = Object.values(saved['node:Ask'].conversations);
-		expect(kept.map((entry) => entry.session)).toEqual([conversationOf(later).session_id]);
+		// The other two keep their own Forget After (24 hours, never): two hours idle does not drop them.
+		expect(kept.map((entry) => entry.session)).toEqual([conversationOf(other).session_id, conversationOf(never).session_id, conversationOf(later).session_id]);
+
+		// Past its own 24 hours, the default one is dropped at the next save, and the one that never expires is kept.
+		const older = JSON.parse(JSON.stringify(later.savedStaticData)) as Record<string, { conversations: Record<string, { usedAt: number }> }>;
+		for (const entry of Object.values(older['node:Ask'].conversations)) entry.usedAt -= 30 * 3_600_000;
+		conversationMemory.clear();
+		const next = await chat('conv-new', 'What grew in Q3?', { staticData: older });
+		const after = Object.values((next.savedStaticData as typeof saved)['node:Ask'].conversations).map((entry) => entry.session);
+		expect(after).toEqual([conversationOf(never).session_id, conversationOf(next).session_id]);
 
 		// Within the idle time the same aged conversation would have continued.
 		conversationMemory.clear();

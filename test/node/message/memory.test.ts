@@ -8,10 +8,10 @@ import { AIMessage, HumanMessage } from '@langchain/core/messages';
 import type { IConnections, IDataObject } from 'n8n-workflow';
 
 import { nodeConversationStore, MAX_WAITING_PER_CONVERSATION } from '../../../nodes/LlamaCloudChat/conversations';
-import { METADATA_DROPPED_WARNING, METADATA_KEY } from '../../../nodes/LlamaCloudChat/conversations/memoryStore';
+import { METADATA_DROPPED_WARNING, METADATA_KEY, UNOPENED_REFERENCE_WARNING } from '../../../nodes/LlamaCloudChat/conversations/memoryStore';
 import { sealSessionRef } from '../../../nodes/LlamaCloudChat/conversations/sessionRef';
 import { logLines } from '../../harness/logs';
-import { MEMORY_NODE_TYPE, memoryHistories, storedMessages } from '../../harness/memory-node';
+import { MEMORY_NODE_TYPE, historyOf, memoryHistories, storedMessages } from '../../harness/memory-node';
 import { TOOL_NODE_TYPE } from '../../harness/node-types';
 import { runWorkflow, type RunResult } from '../../harness/run-workflow';
 import { useSandbox } from '../../harness/support';
@@ -60,6 +60,17 @@ function outputOf(result: RunResult): IDataObject {
 }
 
 const conversationOf = (result: RunResult) => outputOf(result).conversation as IDataObject;
+
+/** Adds messages to a session's history, as another node sharing the memory (or anyone who can write to it) would. */
+async function addToHistory(sessionKey: string, messages: unknown[]): Promise<void> {
+	await (historyOf(sessionKey) as unknown as { addMessages(messages: unknown[]): Promise<void> }).addMessages(messages);
+}
+
+/** What this node (workflow test-workflow, node-0) seals for a conversation with the default Indexes. */
+const bindingFor = (sessionKey: string, overrides: IDataObject = {}) =>
+	({ workflowId: 'test-workflow', nodeId: 'node-0', indexes: 'idx-q3-reports', conversation: `key:${sessionKey}`, ...overrides }) as never;
+
+const answerWithRef = (ref: string, content = 'Planted answer') => new AIMessage({ content, additional_kwargs: { [METADATA_KEY]: { ref } } });
 
 /** What the memory holds for a session key: [type, content] pairs, as the Chat Trigger's Load Previous Session reads them. */
 async function history(sessionKey: string): Promise<Array<[string, unknown]>> {
@@ -110,13 +121,7 @@ describe('Message → Ask with a memory sub-node', () => {
 	it("reads the whole history, not the memory's window: a session five windows back still continues", async () => {
 		const first = await chat('chat-window', 'What grew in Q3?', { memory: { contextWindowLength: 1 } });
 		// Other nodes sharing the memory (e.g. an AI Agent) add turns without a session reference.
-		const [history] = [...memoryHistories.values()];
-		for (let turn = 0; turn < 5; turn++) {
-			await (history as unknown as { addMessages(messages: unknown[]): Promise<void> }).addMessages([
-				new HumanMessage(`Side question ${turn}`),
-				new AIMessage(`Side answer ${turn}`),
-			]);
-		}
+		for (let turn = 0; turn < 5; turn++) await addToHistory('chat-window', [new HumanMessage(`Side question ${turn}`), new AIMessage(`Side answer ${turn}`)]);
 
 		const next = await chat('chat-window', 'And the risks?', { memory: { contextWindowLength: 1 } });
 		expect(conversationOf(next)).toMatchObject({ session_id: conversationOf(first).session_id, turn: 2, new_session: false });
@@ -149,15 +154,12 @@ describe('Message → Ask with a memory sub-node', () => {
 		/** A history holding one answer whose metadata carries `ref`, as another workflow or a browser could write it. */
 		async function planted(sessionKey: string, ref: string) {
 			await chat(sessionKey, 'What grew in Q3?'); // creates the history (and one session)
-			const [history] = [...memoryHistories.values()];
-			await (history as unknown as { addMessages(messages: unknown[]): Promise<void> }).addMessages([
-				new HumanMessage('Planted'),
-				new AIMessage({ content: 'Planted answer', additional_kwargs: { [METADATA_KEY]: { ref } } }),
-			]);
+			await addToHistory(sessionKey, [new HumanMessage('Planted'), answerWithRef(ref)]);
 		}
 
 		async function expectNotSteered(sessionKey: string, target: string) {
 			const next = await chat(sessionKey, 'And the risks?');
+			expect(conversationOf(next).warning).toBeUndefined(); // an older, genuine answer was found
 			// The history's earlier, genuine answer is older than the planted one; a refused newest
 			// reference falls back to it, never to the planted session.
 			expect(conversationOf(next).session_id).not.toBe(target);
@@ -183,23 +185,22 @@ describe('Message → Ask with a memory sub-node', () => {
 			expect(sandbox.stats.sessionsCreated).toBe(3);
 		});
 
-		const binding = (overrides: IDataObject = {}) => ({ workflowId: 'test-workflow', nodeId: 'node-0', indexes: 'idx-q3-reports', ...overrides });
-
 		it.each([
-			['another workflow', binding({ workflowId: 'other-workflow' }), undefined],
-			['another node', binding({ nodeId: 'node-7' }), undefined],
-			['other indexes', binding({ indexes: 'idx-product-handbook' }), undefined],
-			['another credential', binding(), 'llx-another-api-key-0000000000000000'],
+			['another workflow', bindingFor('chat-foreign', { workflowId: 'other-workflow' }), undefined],
+			['another node', bindingFor('chat-foreign', { nodeId: 'node-7' }), undefined],
+			['other indexes', bindingFor('chat-foreign', { indexes: 'idx-product-handbook' }), undefined],
+			['another conversation (copied from chat A to chat B)', bindingFor('chat-A'), undefined],
+			['another credential', bindingFor('chat-foreign'), 'llx-another-api-key-0000000000000000'],
 		])('a genuine reference sealed for %s', async (_case, sealedFor, apiKey) => {
 			const target = await createOtherSession();
-			const ref = sealSessionRef({ session: target, turns: 7, usedAt: Date.now() }, sealedFor as never, (apiKey as string | undefined) ?? sandbox.apiKey);
+			const ref = sealSessionRef({ session: target, turns: 7, usedAt: Date.now() }, sealedFor, (apiKey as string | undefined) ?? sandbox.apiKey);
 			await planted('chat-foreign', ref);
 			await expectNotSteered('chat-foreign', target);
 		});
 
 		it('while the same reference sealed for this node is taken (the control)', async () => {
 			const target = await createOtherSession();
-			await planted('chat-control', sealSessionRef({ session: target, turns: 7, usedAt: Date.now() }, binding() as never, sandbox.apiKey));
+			await planted('chat-control', sealSessionRef({ session: target, turns: 7, usedAt: Date.now() }, bindingFor('chat-control'), sandbox.apiKey));
 			const next = await chat('chat-control', 'And the risks?');
 			expect(conversationOf(next)).toMatchObject({ session_id: target, turn: 8, new_session: false });
 		});
@@ -227,25 +228,56 @@ describe('Message → Ask with a memory sub-node', () => {
 
 	it('Forget After applies to the memory too: an answer older than it starts a new session; 0 never forgets', async () => {
 		const target = await createOtherSession();
-		await chat('chat-old', 'What grew in Q3?');
-		const [history] = [...memoryHistories.values()];
 		const longAgo = Date.now() - 48 * 3_600_000;
-		await (history as unknown as { addMessages(messages: unknown[]): Promise<void> }).addMessages([
-			new HumanMessage('Two days ago'),
-			new AIMessage({ content: 'Old answer', additional_kwargs: { [METADATA_KEY]: { ref: sealSessionRef({ session: target, turns: 2, usedAt: longAgo }, { workflowId: 'test-workflow', nodeId: 'node-0', indexes: 'idx-q3-reports' }, sandbox.apiKey) } } }),
-		]);
+		const old = () => answerWithRef(sealSessionRef({ session: target, turns: 2, usedAt: longAgo }, bindingFor('chat-old'), sandbox.apiKey), 'Old answer');
+		await addToHistory('chat-old', [new HumanMessage('Two days ago'), old()]);
 
 		const kept = await chat('chat-old', 'Still there?', { ask: { options: { forgetAfterHours: 0 } } });
 		expect(conversationOf(kept)).toMatchObject({ session_id: target, turn: 3 });
+
 		memoryHistories.clear();
-		await chat('chat-old', 'What grew in Q3?');
-		const [fresh] = [...memoryHistories.values()];
-		await (fresh as unknown as { addMessages(messages: unknown[]): Promise<void> }).addMessages([
-			new HumanMessage('Two days ago'),
-			new AIMessage({ content: 'Old answer', additional_kwargs: { [METADATA_KEY]: { ref: sealSessionRef({ session: target, turns: 2, usedAt: longAgo }, { workflowId: 'test-workflow', nodeId: 'node-0', indexes: 'idx-q3-reports' }, sandbox.apiKey) } } }),
-		]);
+		await addToHistory('chat-old', [new HumanMessage('Two days ago'), old()]);
 		const forgotten = await chat('chat-old', 'Still there?', { ask: { options: { forgetAfterHours: 24 } } });
+		expect(conversationOf(forgotten)).toMatchObject({ turn: 1, new_session: true });
 		expect(conversationOf(forgotten).session_id).not.toBe(target);
+		expect(conversationOf(forgotten).warning).toBeUndefined(); // forgotten on purpose, not lost
+	});
+
+	it("says so when the conversation's answers name a session the node cannot continue (e.g. the API key changed)", async () => {
+		await addToHistory('chat-rotated', [
+			new HumanMessage('What grew in Q3?'),
+			answerWithRef(sealSessionRef({ session: 'ses-earlier', turns: 1, usedAt: Date.now() }, bindingFor('chat-rotated'), 'llx-the-key-before-rotation-000000')),
+		]);
+		const next = await chat('chat-rotated', 'And the risks?');
+		expect(conversationOf(next)).toMatchObject({ turn: 1, new_session: true, warning: UNOPENED_REFERENCE_WARNING });
+		expect(logLines.filter((line) => line.level === 'warn' && line.message === UNOPENED_REFERENCE_WARNING)).toHaveLength(1);
+		// The new session's reference opens from then on: the next turn continues it, without a warning.
+		const after = await chat('chat-rotated', 'Summarise');
+		expect(conversationOf(after)).toEqual({ session_id: conversationOf(next).session_id, turn: 2, new_session: false, store: 'memory' });
+	});
+
+	it("Simple Memory (a history that names no session key) continues too, and its messages wait for each other", async () => {
+		const memory = { kind: 'simple' };
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			mode: 'webhook',
+			items: [
+				{ sessionId: 'chat-simple', chatInput: 'What grew in Q3?' },
+				{ sessionId: 'chat-simple', chatInput: 'And the risks?' },
+			],
+			nodes: [
+				{ name: 'Ask', parameters: { resource: 'message', operation: 'ask', indexIds: ['idx-q3-reports'], options: { batching: { batch: { batchSize: 2 } } } } },
+				{ name: 'Memory', type: MEMORY_NODE_TYPE, parameters: memory },
+			],
+			connections: MEMORY_INPUT,
+		});
+		const [first, second] = result.output('Ask').map((item) => item.json.conversation as IDataObject);
+		expect(first).toMatchObject({ turn: 1, new_session: true, store: 'memory' });
+		expect(second).toMatchObject({ turn: 2, new_session: false, session_id: first.session_id });
+		expect(sandbox.stats.sessionsCreated).toBe(1);
+		const third = await chat('chat-simple', 'Summarise', { memory });
+		expect(conversationOf(third)).toMatchObject({ turn: 3, session_id: first.session_id });
+		expect((await storedMessages('chat-simple', 'simple')).map((message) => message.getType())).toEqual(['human', 'ai', 'human', 'ai', 'human', 'ai']);
 	});
 
 	it('the tool variant has no Memory input and stays one-shot', async () => {
