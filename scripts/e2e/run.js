@@ -322,6 +322,9 @@ async function main() {
 					const got = await runCliTests(cliContext(inst, vcheck, row));
 					outputs.push(...(got.outputs || []));
 					if (opts.nodeSearch) await require('./node-search-tests').runNodeSearchInstance({ inst, check: vcheck, log, artifactsDir, repo: REPO, label: version });
+					// Issue #17: the memory path in this version's `n8n start` (scripts/e2e/memory-tests.js).
+					const memory = require('./memory-tests');
+					if (memory.appliesTo(version)) await memory.runMemoryTests({ n8n: inst, sandbox, check: vcheck, log });
 				});
 			});
 		}

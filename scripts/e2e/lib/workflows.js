@@ -92,6 +92,19 @@ function useWebhookTrigger(wf, webhookPath) {
 	return original;
 }
 
+/**
+ * Point every reference to a credential of the given types at an imported credential, e.g.
+ * { redis: { id, name } } for the Redis Chat Memory of a chat example.
+ */
+function pointCredentials(wf, byType) {
+	for (const node of wf.nodes) {
+		for (const [type, credential] of Object.entries(byType)) {
+			if (node.credentials?.[type]) node.credentials[type] = { id: credential.id, name: credential.name };
+		}
+	}
+	return wf;
+}
+
 function cliStartNode(wf) {
 	return wf.nodes.find((n) => CLI_START_TYPES.includes(n.type));
 }
@@ -157,6 +170,7 @@ module.exports = {
 	cliStartNode,
 	useManualTrigger,
 	useWebhookTrigger,
+	pointCredentials,
 	parseRunOutput,
 	outputItems,
 	inputItems,
