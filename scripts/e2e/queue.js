@@ -204,6 +204,15 @@ async function main() {
 		abort();
 		await cleanup();
 	});
+	// A cold machine installs the n8n runtime first, as run.js does: a phase of its own, with progress and its
+	// own limit, not counted against the test timeout below.
+	try {
+		await require('./lib/provision').provisionRuntimes([DEFAULT_N8N_VERSION], { log: console.log });
+	} catch (e) {
+		console.error(`\n[e2e-queue] FAIL: ${e.message}`);
+		process.exit(1);
+	}
+	console.log(`  timed tests start now (--timeout-min ${opts.timeoutMin})`);
 	const watchdog = setTimeout(async () => {
 		console.error(`\n[e2e-queue] FAIL: overall timeout of ${opts.timeoutMin} min reached; stopping everything`);
 		await cleanup().catch(() => {});

@@ -5,6 +5,7 @@ import type { IConnections, INode, INodeParameters } from 'n8n-workflow';
 import { Workflow } from 'n8n-workflow';
 
 import type { LlamaCloudCredentialData } from './credentials';
+import { MEMORY_NODE_TYPE } from './memory-node';
 import { executeWorkflow, nodeTypes, type RunResult } from './run-workflow';
 
 interface WorkflowJson {
@@ -18,6 +19,17 @@ const isTrigger = (node: INode) => /trigger$/i.test(node.type);
 
 /** What n8n's Chat Trigger emits for a message typed into its chat. */
 export const SAMPLE_CHAT_MESSAGE = { sessionId: 'demo-conversation', action: 'sendMessage', chatInput: 'What were the main findings in Q3?' };
+
+/**
+ * n8n's memory sub-nodes (Redis, Postgres, Simple Memory, …) are not part of this repository: an example's
+ * memory runs as the harness's chat memory of the same shape (LangChain's BufferWindowMemory behind n8n's
+ * logging proxy), keyed by the chat's session ID as theirs are by default.
+ */
+function standInFor(node: INode): INode {
+	if (!/^@n8n\/n8n-nodes-langchain\.memory/.test(node.type)) return node;
+	const kind = node.type.endsWith('.memoryBufferWindow') ? 'simple' : 'stored';
+	return { ...node, type: MEMORY_NODE_TYPE, typeVersion: 1, credentials: undefined, parameters: { kind } };
+}
 
 const triggerOutput = (trigger: INode) => (/chatTrigger$/i.test(trigger.type) ? [SAMPLE_CHAT_MESSAGE] : [{}]);
 
@@ -45,7 +57,7 @@ export async function runWorkflowFile(path: string, options: WorkflowFileOptions
 		.map((node) => {
 			const parameters: INodeParameters = { ...node.parameters };
 			if (options.indexIds && 'indexIds' in parameters) parameters.indexIds = options.indexIds;
-			return { ...node, parameters };
+			return standInFor({ ...node, parameters });
 		});
 	const connections = { ...json.connections };
 	delete connections[trigger.name];
