@@ -31,11 +31,15 @@ export class StoredHistory extends BaseListChatMessageHistory {
 
 	readonly rows: string[] = [];
 
+	/** How often the history was read. */
+	reads = 0;
+
 	constructor(readonly sessionId: string) {
 		super();
 	}
 
 	async getMessages(): Promise<BaseMessage[]> {
+		this.reads++;
 		return mapStoredMessagesToChatMessages(this.rows.map((row) => JSON.parse(row)));
 	}
 
@@ -107,6 +111,9 @@ export class TestChatMemory implements INodeType {
 					{ name: 'Stored as JSON, Named by Its Session Key (Redis, Postgres Chat Memory)', value: 'stored' },
 					{ name: 'In Memory, Unnamed (Simple Memory)', value: 'simple' },
 					{ name: "n8n's AI Node SDK (Drops Message Metadata)", value: 'sdk' },
+					{ name: 'Not a Chat Memory: No saveContext', value: 'noSaveContext' },
+					{ name: 'Not a Chat Memory: No History', value: 'noHistory' },
+					{ name: 'Not a Chat Memory: A History That Cannot Be Read', value: 'unreadableHistory' },
 				],
 				default: 'stored',
 			},
@@ -117,6 +124,10 @@ export class TestChatMemory implements INodeType {
 		const sessionKey = this.getNodeParameter('sessionKey', itemIndex) as string;
 		const k = this.getNodeParameter('contextWindowLength', itemIndex) as number;
 		const kind = this.getNodeParameter('kind', itemIndex) as string;
+		// What a sub-node of another kind, or a broken one, might hand over instead of a chat memory.
+		if (kind === 'noSaveContext') return { response: { chatHistory: new InMemoryChatMessageHistory() } };
+		if (kind === 'noHistory') return { response: { chatHistory: null, saveContext: async () => {} } };
+		if (kind === 'unreadableHistory') return { response: { chatHistory: { messages: [] }, saveContext: async () => {} } };
 		const history = historyOf(sessionKey, kind);
 		if (history instanceof SdkHistory) {
 			return supplyMemory(this as unknown as SdkContext, new WindowedChatMemory(history, { windowSize: k })) as SupplyData;

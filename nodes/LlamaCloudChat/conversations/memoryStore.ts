@@ -89,7 +89,7 @@ function conversationKeyOf(memory: ChatMemory): string {
  */
 function answerMessage(shown: string, token: string): IDataObject {
 	const message: IDataObject = { content: shown, additional_kwargs: { [METADATA_KEY]: { ref: token } } };
-	Object.defineProperty(message, 'toString', { value: () => shown, enumerable: false });
+	Object.defineProperty(message, 'toString', { value: () => shown }); // not enumerable: no field of the message
 	return message;
 }
 
@@ -144,8 +144,7 @@ export async function withMemoryConversation<T>(
 					await memory.saveContext({ input: prompt }, { output: answerMessage(shown, token) });
 					// Once a reference came back from this memory, it evidently keeps metadata; else check the one just saved.
 					if (usable) return undefined;
-					if (anyRef) return unopened;
-					const saved = (await memory.chatHistory.getMessages()).filter((message) => isAiMessage(message as StoredMessage));
+					const saved = await memory.chatHistory.getMessages();
 					if (refTokenOf(saved[saved.length - 1] as StoredMessage) === token) return unopened;
 					context.logger.warn(METADATA_DROPPED_WARNING, { node: node.name });
 					return METADATA_DROPPED_WARNING;

@@ -43,7 +43,7 @@ function aadOf(binding: RefBinding): Buffer {
 
 export function sealSessionRef(ref: SessionRef, binding: RefBinding, apiKey: string): string {
 	const iv = randomBytes(IV_BYTES);
-	const cipher = createCipheriv('aes-256-gcm', keyOf(apiKey), iv);
+	const cipher = createCipheriv('aes-256-gcm', keyOf(apiKey), iv, { authTagLength: TAG_BYTES });
 	cipher.setAAD(aadOf(binding));
 	const sealed = Buffer.concat([cipher.update(JSON.stringify([ref.session, ref.turns, ref.usedAt]), 'utf8'), cipher.final()]);
 	return `${VERSION}.${Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64url')}`;
@@ -53,9 +53,10 @@ export function sealSessionRef(ref: SessionRef, binding: RefBinding, apiKey: str
 export function openSessionRef(token: unknown, binding: RefBinding, apiKey: string): SessionRef | undefined {
 	if (typeof token !== 'string' || !token.startsWith(`${VERSION}.`)) return undefined;
 	const bytes = Buffer.from(token.slice(VERSION.length + 1), 'base64url');
-	if (bytes.length <= IV_BYTES + TAG_BYTES) return undefined;
+	// Too short, edited, or sealed for something else: the authentication fails, and nothing opens.
 	try {
-		const decipher = createDecipheriv('aes-256-gcm', keyOf(apiKey), bytes.subarray(0, IV_BYTES));
+		// The whole 16-byte tag, always: GCM would also accept a shorter (weaker) one.
+		const decipher = createDecipheriv('aes-256-gcm', keyOf(apiKey), bytes.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
 		decipher.setAAD(aadOf(binding));
 		decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
 		const plain = Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]);

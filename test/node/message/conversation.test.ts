@@ -328,6 +328,33 @@ describe('Message → Ask in a conversation', () => {
 		expect(conversationOf(later)).toMatchObject({ session_id: conversationOf(first).session_id, turn: 2, new_session: false });
 	});
 
+	it.each([
+		['not a number', 'soon'],
+		['negative', -1],
+	])("a saved entry whose own Forget After is %s is read with the default, 24 hours", async (_case, forgetMs) => {
+		const first = await chat('conv-own', 'What grew in Q3?');
+		const saved = (first.savedStaticData as Record<string, { conversations: Record<string, IDataObject> }>)['node:Ask'];
+		const [[key, entry]] = Object.entries(saved.conversations);
+		const aged = (hours: number) => ({ 'node:Ask': { ...saved, conversations: { [key]: { ...entry, forgetMs, usedAt: Date.now() - hours * 3_600_000 } } } });
+		conversationMemory.clear();
+		const kept = await chat('conv-other-own', 'What grew in Q3?', { staticData: aged(23) });
+		expect(Object.keys((kept.savedStaticData as Record<string, { conversations: IDataObject }>)['node:Ask'].conversations)).toContain(key);
+		conversationMemory.clear();
+		const dropped = await chat('conv-other-own', 'What grew in Q3?', { staticData: aged(25) });
+		expect(Object.keys((dropped.savedStaticData as Record<string, { conversations: IDataObject }>)['node:Ask'].conversations)).not.toContain(key);
+	});
+
+	it("a first message whose answer broke off leaves its session to the conversation: the next message continues it", async () => {
+		sandbox.setStreamBehaviour({ contextAnswers: true, mode: 'drop-mid-stream' });
+		const say = conversationRunner();
+		const broken = await say('conv-broken-first', 'What grew in Q3?');
+		expect(broken.error).toBeDefined();
+		sandbox.setStreamBehaviour({ contextAnswers: true });
+		const next = await chat('conv-broken-first', 'And the risks?');
+		expect(sandbox.stats.sessionsCreated).toBe(1);
+		expect(conversationOf(next)).toMatchObject({ turn: 1, new_session: false });
+	});
+
 	describe(`keeps at most ${MAX_STORED_CONVERSATIONS} conversations per node, the least recently used dropped first`, () => {
 		/** Static data holding `conversation`'s entry, used before `count` others. */
 		async function crowded(conversation: string, count: number) {
@@ -335,7 +362,8 @@ describe('Message → Ask in a conversation', () => {
 			const saved = (first.savedStaticData as Record<string, { conversations: Record<string, IDataObject> }>)['node:Ask'];
 			const [[key, entry]] = Object.entries(saved.conversations);
 			const conversations: Record<string, IDataObject> = { [key]: entry };
-			for (let index = 0; index < count; index++) {
+			// Saved out of order (newest first): the order of use is read from the times, not the keys.
+			for (let index = count - 1; index >= 0; index--) {
 				conversations[`other-${index}`] = { ...entry, session: `ses-other-${index}`, usedAt: (entry.usedAt as number) + 1 + index };
 			}
 			conversationMemory.clear(); // a restart: the next run reads this

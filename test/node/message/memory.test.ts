@@ -11,7 +11,7 @@ import { nodeConversationStore, MAX_WAITING_PER_CONVERSATION } from '../../../no
 import { METADATA_DROPPED_WARNING, METADATA_KEY, UNOPENED_REFERENCE_WARNING } from '../../../nodes/LlamaCloudChat/conversations/memoryStore';
 import { sealSessionRef } from '../../../nodes/LlamaCloudChat/conversations/sessionRef';
 import { logLines } from '../../harness/logs';
-import { MEMORY_NODE_TYPE, historyOf, memoryHistories, storedMessages } from '../../harness/memory-node';
+import { MEMORY_NODE_TYPE, StoredHistory, historyOf, memoryHistories, storedMessages } from '../../harness/memory-node';
 import { TOOL_NODE_TYPE } from '../../harness/node-types';
 import { runWorkflow, type RunResult } from '../../harness/run-workflow';
 import { useSandbox } from '../../harness/support';
@@ -198,6 +198,24 @@ describe('Message → Ask with a memory sub-node', () => {
 			await expectNotSteered('chat-foreign', target);
 		});
 
+		it("a genuine answer of chat A, with its reference, copied into chat B's history", async () => {
+			const a = conversationOf(await chat('chat-A', 'What grew in Q3?'));
+			const [, answerOfA] = await storedMessages('chat-A');
+			await chat('chat-B', 'What does the handbook say?');
+			await addToHistory('chat-B', [new HumanMessage('Copied'), answerOfA]);
+			const next = await chat('chat-B', 'And the risks?');
+			expect(conversationOf(next).session_id).not.toBe(a.session_id);
+			expect(streamRequests(sandbox).filter((request) => request.path.includes(a.session_id as string))).toHaveLength(1);
+		});
+
+		it('a reference in a message of the user, not of an answer', async () => {
+			const target = await createOtherSession();
+			await chat('chat-human', 'What grew in Q3?');
+			const sealed = sealSessionRef({ session: target, turns: 7, usedAt: Date.now() }, bindingFor('chat-human'), sandbox.apiKey);
+			await addToHistory('chat-human', [new HumanMessage({ content: 'Planted', additional_kwargs: { [METADATA_KEY]: { ref: sealed } } })]);
+			await expectNotSteered('chat-human', target);
+		});
+
 		it('while the same reference sealed for this node is taken (the control)', async () => {
 			const target = await createOtherSession();
 			await planted('chat-control', sealSessionRef({ session: target, turns: 7, usedAt: Date.now() }, bindingFor('chat-control'), sandbox.apiKey));
@@ -291,6 +309,69 @@ describe('Message → Ask with a memory sub-node', () => {
 		expect(sandbox.stats.sessionsDeleted).toBe(1);
 	});
 
+	it('finds a reference in the very first message of a history (an answer written before any question)', async () => {
+		const target = await createOtherSession();
+		await addToHistory('chat-first', [answerWithRef(sealSessionRef({ session: target, turns: 1, usedAt: Date.now() }, bindingFor('chat-first'), sandbox.apiKey))]);
+		expect(conversationOf(await chat('chat-first', 'And the risks?'))).toMatchObject({ session_id: target, turn: 2 });
+	});
+
+	it('reads the history once more for a new session than for a follow-up (to check that the memory kept the reference)', async () => {
+		// Besides the node's reads, n8n's log wrapper reads the history once after each save.
+		await chat('chat-reads', 'What grew in Q3?');
+		const history = historyOf('chat-reads') as StoredHistory;
+		expect(history.reads).toBe(3);
+		await chat('chat-reads', 'And the risks?');
+		expect(history.reads).toBe(3 + 2);
+	});
+
+	it("keys the sealing to the credential's API key as it authenticates (trimmed): a key saved with spaces continues the same conversations", async () => {
+		const padded = await runWorkflow({
+			credentials: credentialsFor(sandbox, { apiKey: `  ${sandbox.apiKey} ` }),
+			mode: 'webhook',
+			items: [{ sessionId: 'chat-padded', action: 'sendMessage', chatInput: 'What grew in Q3?' }],
+			nodes: [
+				{ name: 'Ask', parameters: { resource: 'message', operation: 'ask', indexIds: ['idx-q3-reports'] } },
+				{ name: 'Memory', type: MEMORY_NODE_TYPE, parameters: {} },
+			],
+			connections: MEMORY_INPUT,
+		});
+		const next = await chat('chat-padded', 'And the risks?');
+		expect(conversationOf(next)).toMatchObject({ session_id: conversationOf(padded).session_id, turn: 2 });
+	});
+
+	it('logs its warnings with the node that wrote them', async () => {
+		await chat('chat-logged', 'What grew in Q3?', { memory: { kind: 'sdk' } });
+		expect(logLines.find((line) => line.message === METADATA_DROPPED_WARNING)?.metadata).toEqual({ node: 'Ask' });
+	});
+
+	it.each([
+		['without saveContext', 'noSaveContext'],
+		['without a chat history', 'noHistory'],
+		['whose history cannot be read', 'unreadableHistory'],
+	])('refuses a connected sub-node that is no chat memory (%s), before anything is sent', async (_case, kind) => {
+		const result = await chat('chat-broken', 'What grew in Q3?', { memory: { kind } });
+		expect(result.error?.message).toBe('Memory: the connected sub-node is not a chat memory');
+		expect((result.error as unknown as { description: string }).description).toMatch(/Redis, Postgres or MongoDB Chat Memory, or Simple Memory/);
+		expect(sandbox.requests).toHaveLength(0);
+	});
+
+	it('different Simple Memory conversations do not queue behind each other', async () => {
+		const count = 6;
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			mode: 'webhook',
+			items: Array.from({ length: count }, (_, index) => ({ sessionId: `chat-simple-${index}`, chatInput: 'What grew in Q3?' })),
+			nodes: [
+				{ name: 'Ask', parameters: { resource: 'message', operation: 'ask', indexIds: ['idx-q3-reports'], options: { batching: { batch: { batchSize: count } } } } },
+				{ name: 'Memory', type: MEMORY_NODE_TYPE, parameters: { kind: 'simple' } },
+			],
+			connections: MEMORY_INPUT,
+		});
+		expect(result.error).toBeUndefined();
+		expect(result.output('Ask').map((item) => (item.json.conversation as IDataObject).turn)).toEqual([1, 1, 1, 1, 1, 1]);
+		expect(sandbox.stats.sessionsCreated).toBe(count);
+	});
+
 	it(`messages of one conversation wait for each other in this process, at most ${MAX_WAITING_PER_CONVERSATION} at a time; past that, a clear error`, async () => {
 		sandbox.setStreamBehaviour({ contextAnswers: true, deltaDelayMs: 20 });
 		const count = MAX_WAITING_PER_CONVERSATION + 2;
@@ -315,10 +396,26 @@ describe('Message → Ask with a memory sub-node', () => {
 		const refused = outputs.filter((json) => typeof json.error === 'string');
 		expect(refused).toHaveLength(1);
 		expect(refused[0].error).toMatch(/already has 4 messages waiting for an answer/);
+		expect(refused[0].description).toBe('Messages of one conversation are answered one after another. Send the next message once an answer has arrived.');
 		const answered = outputs.filter((json) => json.conversation);
 		expect(answered.map((json) => (json.conversation as IDataObject).turn)).toEqual([1, 2, 3, 4, 5]);
 		expect(sandbox.stats.sessionsCreated).toBe(1);
 		expect(nodeConversationStore.busy).toBe(0);
+
+		// Drained, the conversation takes a running message and 4 waiting ones again.
+		const again = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			mode: 'webhook',
+			// New item objects, as every n8n execution has (the harness's executions all share one ID).
+			items: items.slice(0, MAX_WAITING_PER_CONVERSATION + 1).map((item) => ({ ...item })),
+			nodes: [
+				{ name: 'Ask', parameters: { resource: 'message', operation: 'ask', indexIds: ['idx-q3-reports'], options: { batching: { batch: { batchSize: count } } } } },
+				{ name: 'Memory', type: MEMORY_NODE_TYPE, parameters: {} },
+			],
+			connections: MEMORY_INPUT,
+		});
+		expect(again.error).toBeUndefined();
+		expect(again.output('Ask').map((item) => (item.json.conversation as IDataObject).turn)).toEqual([6, 7, 8, 9, 10]);
 	});
 });
 

@@ -1,0 +1,62 @@
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets -- Node.js test/dev code, never run inside n8n */
+// The sealed session reference a memory sub-node keeps: its format is stored in users' memories, so it
+// is pinned here (a change would orphan every stored conversation), and whatever was not sealed by
+// this node for this binding does not open.
+
+import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
+
+import { openSessionRef, sealSessionRef, type RefBinding } from '../../nodes/LlamaCloudChat/conversations/sessionRef';
+
+const API_KEY = 'llx-unit-test-key-0000000000000000';
+const binding: RefBinding = { workflowId: 'wf-1', nodeId: 'node-1', indexes: 'idx-a,idx-b', conversation: 'key:chat-1' };
+const ref = { session: 'ses-123', turns: 3, usedAt: 1_764_633_600_000 };
+
+/** A reference made from the documented format alone: v1.base64url(iv | AES-256-GCM(JSON) | 16-byte tag). */
+function sealedByTheFormat(plain: unknown, tagBytes = 16): string {
+	const key = Buffer.from(hkdfSync('sha256', API_KEY, 'n8n-nodes-llamacloud-chat', 'conversation session reference v1', 32));
+	const iv = randomBytes(12);
+	const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: tagBytes });
+	cipher.setAAD(Buffer.from(JSON.stringify(['v1', binding.workflowId, binding.nodeId, binding.indexes, binding.conversation])));
+	const sealed = Buffer.concat([cipher.update(JSON.stringify(plain), 'utf8'), cipher.final()]);
+	return `v1.${Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64url')}`;
+}
+
+describe('sealed session references', () => {
+	it('opens what it sealed, and nothing readable is left in the token', () => {
+		const token = sealSessionRef(ref, binding, API_KEY);
+		expect(openSessionRef(token, binding, API_KEY)).toEqual(ref);
+		expect(token).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
+		expect(Buffer.from(token.slice(3), 'base64url').toString('latin1')).not.toContain('ses-123');
+		expect(sealSessionRef(ref, binding, API_KEY)).not.toBe(token); // a fresh IV every time
+	});
+
+	it('keeps its format: a reference built from the format alone opens, so stored conversations survive upgrades', () => {
+		expect(openSessionRef(sealedByTheFormat(['ses-123', 3, 1_764_633_600_000]), binding, API_KEY)).toEqual(ref);
+	});
+
+	it('refuses a reference whose authentication tag was shortened', () => {
+		expect(openSessionRef(sealedByTheFormat(['ses-123', 3, 1], 4), binding, API_KEY)).toBeUndefined();
+	});
+
+	it.each([
+		['no session', ['', 3, 1]],
+		['a session that is no text', [42, 3, 1]],
+		['no list', { session: 'ses-123' }],
+	])('refuses a genuine reference holding %s', (_case, plain) => {
+		expect(openSessionRef(sealedByTheFormat(plain), binding, API_KEY)).toBeUndefined();
+	});
+
+	it('reads missing counts as 0', () => {
+		expect(openSessionRef(sealedByTheFormat(['ses-123', 'x', null]), binding, API_KEY)).toEqual({ session: 'ses-123', turns: 0, usedAt: 0 });
+	});
+
+	it.each([
+		['not text', 42],
+		['another version', `v2.${sealSessionRef(ref, binding, API_KEY).slice(3)}`],
+		['no version', sealSessionRef(ref, binding, API_KEY).slice(3)],
+		['too short', 'v1.AAAA'],
+		['empty', 'v1.'],
+	])('refuses a token that is %s', (_case, token) => {
+		expect(openSessionRef(token, binding, API_KEY)).toBeUndefined();
+	});
+});
