@@ -31,16 +31,22 @@ const streamedText = (result: RunResult, itemIndex = 0) =>
 const stop = { type: 'stop', error: null, is_error: false, usage: { duration_ms: 1, total_input_tokens: 1, total_output_tokens: 1, turns: 1 } };
 
 describe('Several items reach the chat one answer at a time, in item order', () => {
-	it.each([
-		['both stream at once', undefined],
-		['the first item is answered last', 400],
-	])('with Items per Batch 2 (%s), every chunk of item 0 comes before any of item 1', async (_case, firstDelayMs) => {
+	/** Items 'first' and 'second' with Items per Batch 2, the first item's turn held back `firstDelayMs` by the sandbox. */
+	async function twoItems(firstDelayMs?: number): Promise<RunResult> {
 		sandbox.setStreamBehaviour({ deltaDelayMs: 10 });
 		if (firstDelayMs !== undefined) {
 			sandbox.injectFault({ method: 'POST', path: /\/messages\/stream$/, when: (request) => (request.body as IDataObject).prompt === 'first', action: { type: 'delay', ms: firstDelayMs } });
 		}
 		const result = await run(ask({ options: { batching: { batch: { batchSize: 2 } } } }), [{ q: 'first' }, { q: 'second' }]);
 		expect(result.error).toBeUndefined();
+		return result;
+	}
+
+	it.each([
+		['both stream at once', undefined],
+		['the first item is answered last', 400],
+	])('with Items per Batch 2 (%s), every chunk of item 0 comes before any of item 1', async (_case, firstDelayMs) => {
+		const result = await twoItems(firstDelayMs);
 
 		const order = result.chunks.map((chunk) => `${chunk.metadata.itemIndex}:${chunk.type}`);
 		const firstOfSecond = order.findIndex((entry) => entry.startsWith('1:'));
@@ -54,10 +60,7 @@ describe('Several items reach the chat one answer at a time, in item order', () 
 	});
 
 	it('holds back only the chunks, not the turns: the second item is answered while the first is still delayed', async () => {
-		sandbox.setStreamBehaviour({ deltaDelayMs: 10 });
-		sandbox.injectFault({ method: 'POST', path: /\/messages\/stream$/, when: (request) => (request.body as IDataObject).prompt === 'first', action: { type: 'delay', ms: 400 } });
-		const result = await run(ask({ options: { batching: { batch: { batchSize: 2 } } } }), [{ q: 'first' }, { q: 'second' }]);
-		expect(result.error).toBeUndefined();
+		await twoItems(400);
 		const turn = (prompt: string) => sandbox.turnTimings.find((timing) => timing.prompt === prompt) as (typeof sandbox.turnTimings)[number];
 		expect(turn('second').finishedAt as number).toBeLessThan(turn('first').deltas[0].writtenAt);
 	});
