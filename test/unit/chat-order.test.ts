@@ -4,7 +4,7 @@
 
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { AnswerStreamer, CUT_OFF_NOTICE, chatItemDone, orderChatByItem } from '../../nodes/LlamaCloudChat/helpers/chatStream';
+import { AnswerStreamer, CUT_OFF_NOTICE, chatItemDone, orderChatByItem } from '../../nodes/LlamaCloudChat/turn/relayToChat';
 
 function chat(options: { failOn?: (type: string, itemIndex: number) => boolean } = {}) {
 	const chunks: Array<[string, number, string | undefined]> = [];

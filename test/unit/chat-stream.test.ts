@@ -4,7 +4,7 @@
 
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { AnswerStreamer } from '../../nodes/LlamaCloudChat/helpers/chatStream';
+import { AnswerStreamer } from '../../nodes/LlamaCloudChat/turn/relayToChat';
 
 function streaming() {
 	const chunks: Array<[string, number, string | undefined]> = [];

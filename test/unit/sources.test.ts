@@ -5,8 +5,8 @@
 
 import type { IDataObject } from 'n8n-workflow';
 
-import { sourcesMarkdown } from '../../nodes/LlamaCloudChat/helpers/sources';
-import type { Citation } from '../../nodes/LlamaCloudChat/helpers/turn';
+import { sourcesMarkdown } from '../../nodes/LlamaCloudChat/turn/sources';
+import type { Citation } from '../../nodes/LlamaCloudChat/turn/collectAnswer';
 
 const cite = (...result: unknown[]): Citation => ({ call_id: 'call-1', tool: 'retrieve', arguments: {}, result: result as IDataObject[] });
 

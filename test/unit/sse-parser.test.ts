@@ -3,8 +3,8 @@
 // (TurnCollector). The framing rules follow the API reference (shared/llamacloud-chat-api.md) §7.6
 // ("robust node parser"); the byte-boundary tests use a body recorded from the sandbox.
 
-import { SseParser, type SseMessage } from '../../nodes/LlamaCloudChat/helpers/sse';
-import { TurnCollector, chatEventOf, type ChatEvent, type TurnResult } from '../../nodes/LlamaCloudChat/helpers/turn';
+import { SseParser, type SseMessage } from '../../nodes/LlamaCloudChat/turn/parseStream';
+import { TurnCollector, chatEventOf, type ChatEvent, type TurnResult } from '../../nodes/LlamaCloudChat/turn/collectAnswer';
 import { startSandbox, type Framing, type Sandbox } from '../sandbox';
 import { frames } from '../sandbox/sse';
 
@@ -501,7 +501,7 @@ describe('SseParser: the first bytes of a stream, and fields without a colon', (
 });
 
 // The early notice that lets a chat turn drop its deltas when a whole `text` block is on its way
-// (helpers/chatTurn.ts): only memory depends on it, so it is pinned here, at the parser.
+// (turn/sendTurn.ts): only memory depends on it, so it is pinned here, at the parser.
 describe('SseParser: told when a long data line starts', () => {
 	function starts(chunks: string[]): string[] {
 		const seen: string[] = [];

@@ -3,7 +3,7 @@
 // block is read: that keeps memory flat on long answers (the benchmark's memory row) and changes no
 // output, so it is pinned here, at the collector, and the engine tests pin the answers.
 
-import { TurnCollector, chatEventOf } from '../../nodes/LlamaCloudChat/helpers/turn';
+import { TurnCollector, chatEventOf } from '../../nodes/LlamaCloudChat/turn/collectAnswer';
 
 /** Feeds chunks through the collector's own parser into the collector, as a chat turn does. */
 function feeder() {

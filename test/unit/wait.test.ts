@@ -7,7 +7,7 @@ import { getEventListeners } from 'node:events';
 
 import type { INode } from 'n8n-workflow';
 
-import { waitUnlessCancelled } from '../../nodes/LlamaCloudChat/helpers/wait';
+import { waitUnlessCancelled } from '../../nodes/LlamaCloudChat/transport/wait';
 
 const node = { name: 'LlamaCloud Chat' } as INode;
 const context = (signal?: AbortSignal) => ({ getNode: () => node, ...(signal ? { getExecutionCancelSignal: () => signal } : {}) });

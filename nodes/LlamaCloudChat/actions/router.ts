@@ -6,9 +6,8 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
-import { chatItemDone, orderChatByItem } from '../helpers/chatStream';
-import { repeatedItem, settleTurns } from '../helpers/sentTurns';
-import { cancelledError, cancelSignalOf, waitUnlessCancelled } from '../helpers/wait';
+import { cancelledError, cancelSignalOf, repeatedItem, settleTurns, waitUnlessCancelled } from '../transport';
+import { chatItemDone, orderChatByItem } from '../turn';
 import * as message from './message/Message.resource';
 import type { LlamaCloudChatType } from './node.type';
 import * as session from './session/Session.resource';

@@ -1,6 +1,6 @@
 import { NodeConnectionTypes, NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
 
-import { runsAsTool } from '../helpers/tool';
+import { runsAsTool } from '../helpers/runsAsTool';
 import { isChatMemory, withMemoryConversation } from './memoryStore';
 import { withNodeConversation } from './nodeStore';
 import type { Conversation, ConversationScope } from './types';

@@ -8,8 +8,8 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { rememberSent } from '../helpers/sentTurns';
-import { cancelSignalOf, waitUnlessCancelled } from '../helpers/wait';
+import { rememberSent } from './sentTurns';
+import { cancelSignalOf, waitUnlessCancelled } from './wait';
 
 import { apiErrorFromNetwork, apiErrorFromResponse, apiErrorFromUnexpectedBody } from './errors';
 import { MAX_SERVER_DELAY_MS, isRetryable, retryDelayMs, type FailedAttempt, type RetryMode } from './retry';
@@ -17,6 +17,8 @@ import { MAX_SERVER_DELAY_MS, isRetryable, retryDelayMs, type FailedAttempt, typ
 import type { Delivery } from './errors';
 
 export type { Delivery };
+export { repeatedItem, settleTurns } from './sentTurns';
+export { cancelledError, cancelSignalOf, waitUnlessCancelled } from './wait';
 
 export type LlamaCloudFunctions = IExecuteFunctions | ILoadOptionsFunctions;
 

@@ -9,7 +9,7 @@ import {
 	type JsonObject,
 } from 'n8n-workflow';
 
-import { sendMessage, type MessageOptions } from '../../helpers/chatTurn';
+import { sendMessage, toolResult, type MessageOptions } from '../../turn';
 import {
 	DEFAULT_FORGET_AFTER_HOURS,
 	MAX_CONVERSATION_ID_LENGTH,
@@ -18,7 +18,7 @@ import {
 } from '../../conversations';
 import { scopeQuery } from '../../helpers/scope';
 import { sessionPath } from '../../helpers/session';
-import { runsAsTool, toolResult } from '../../helpers/tool';
+import { runsAsTool } from '../../helpers/runsAsTool';
 import { parseIndexIds, validatePrompt } from '../../helpers/validation';
 import { llamaCloudRequest, type Delivery } from '../../transport';
 import {

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
-import type { MessageOptions } from '../../helpers/chatTurn';
+import type { MessageOptions } from '../../turn';
 import { MAX_PROMPT_LENGTH } from '../../helpers/validation';
 
 export const promptProperty: INodeProperties = {

@@ -7,10 +7,10 @@ import {
 	type INodeProperties,
 } from 'n8n-workflow';
 
-import { sendMessage } from '../../helpers/chatTurn';
+import { sendMessage, toolResult } from '../../turn';
 import { scopeQuery } from '../../helpers/scope';
 import { sessionIdOf, sessionPath } from '../../helpers/session';
-import { runsAsTool, toolResult } from '../../helpers/tool';
+import { runsAsTool } from '../../helpers/runsAsTool';
 import { parseIndexIds, validatePrompt } from '../../helpers/validation';
 import { llamaCloudRequest } from '../../transport';
 import { indexIdsProperty, optionsCollection, scopeProperties, sessionIdProperty } from '../common.descriptions';

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { Citation } from './turn';
+import type { Citation } from './collectAnswer';
 
 const MAX_SOURCES = 8;
 

@@ -1,9 +1,4 @@
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
-
-/** The node runs as an AI Agent tool (n8n derives the `…Tool` node type from `usableAsTool`). */
-export function runsAsTool(context: IExecuteFunctions): boolean {
-	return context.getNode().type.endsWith('Tool');
-}
+import type { IDataObject } from 'n8n-workflow';
 
 /**
  * What the model gets from a tool call. The model pays for every character it reads, so: the answer

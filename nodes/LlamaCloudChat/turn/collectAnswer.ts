@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import { SseParser, type SseMessage } from './sse';
+import { SseParser, type SseMessage } from './parseStream';
 
 /** One chat event as LlamaCloud streams it (`user_input`, `text_delta`, `tool_call`, `stop`, ...). */
 export type ChatEvent = IDataObject & { type?: string };

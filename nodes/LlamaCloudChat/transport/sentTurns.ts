@@ -1,7 +1,7 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, NodeApiError } from 'n8n-workflow';
 
-import { runsAsTool } from './tool';
+import { runsAsTool } from '../helpers/runsAsTool';
 
 /** What a POST of an item may have done that a second one would do again. */
 export type SentRequest = 'message' | 'session';
