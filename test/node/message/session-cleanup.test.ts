@@ -69,7 +69,9 @@ describe('a tool call deletes its session whatever happened to its turn', () => 
 		expect(requestLines(sandbox)).toEqual(['POST /api/v1/chat', 'POST /api/v1/chat/:id/messages/stream', 'DELETE /api/v1/chat/:id']);
 		const error = failure(result);
 		expect(error.context.session_id).toBe(sessionId);
-		expect(error.description).toContain(`Session ${sessionId}, created for this question, was deleted.`);
+		// The operator reads it in the error's details; the model and a chat user are not told of sessions.
+		expect(error.context.data).toContain(`Session ${sessionId}, created for this question, was deleted.`);
+		expect(`${error.message} ${error.description}`).not.toContain(sessionId);
 		expectNoApiKeyLeak(sandbox, result);
 	});
 
