@@ -5,11 +5,21 @@
 // tool's message says what failed and what the model can do, and the operator's own message and
 // description stay in the execution, in the error's details (context.data). Through n8n's engine.
 
-import type { IDataObject, INodeParameters, WorkflowExecuteMode } from 'n8n-workflow';
+import {
+	NodeConnectionTypes,
+	type EngineResponse,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeParameters,
+	type INodeType,
+	type INodeTypeDescription,
+	type WorkflowExecuteMode,
+} from 'n8n-workflow';
 
 import { CHAT_TEXTS, modelText } from '../../../nodes/LlamaCloudChat/helpers/audience';
-import { TOOL_NODE_TYPE } from '../../harness/node-types';
-import { runWorkflow, type RunResult } from '../../harness/run-workflow';
+import { TOOL_NODE_TYPE, toolVariant } from '../../harness/node-types';
+import { nodeTypes, runWorkflow, type RunResult } from '../../harness/run-workflow';
 import { useSandbox } from '../../harness/support';
 import type { FaultAction, Sandbox } from '../../sandbox';
 import { credentialsFor, expectErrorItem, workflowError } from './support';
@@ -151,5 +161,79 @@ describe('a model reads what failed and what it can do', () => {
 		expect(result.error).toBeUndefined();
 		const json = expectErrorItem(result.output('Ask')[0], 0);
 		expect(json).toEqual({ error: modelText('transient'), description: CHAT_TEXTS.transient, httpCode: '503' });
+	});
+});
+
+describe("an AI Agent that has n8n's engine run its tool (Tools Agent v3: engine requests)", () => {
+	// The agent asks the engine to run the tool node; the engine keeps a failed tool's
+	// `{ error: message }` as the tool's `ai_tool` output, and the agent reads that as the tool's
+	// observation (n8n-nodes-langchain's buildSteps: the ai_tool items, else the error's message).
+	// n8n-core 2.11.1, the engine these tests run, then stops the workflow; n8n 2.41.1 goes on and
+	// hands that output to the agent (WorkflowExecute.handleNodeExecutionError).
+	const START_TYPE = 'test.start';
+	const AGENT_TYPE = 'test.engineRequestAgent';
+	const AGENT_TOOL_TYPE = `${TOOL_NODE_TYPE.slice(0, -'Tool'.length)}ForEngineTool`;
+
+	const testType = (name: string, description: Partial<INodeTypeDescription>, execute: INodeType['execute']): INodeType => ({
+		description: { displayName: name, name, group: ['transform'], version: 1, description: name, defaults: { name }, properties: [], inputs: [], outputs: [], ...description },
+		execute,
+	});
+
+	beforeAll(() => {
+		nodeTypes.register(
+			START_TYPE,
+			testType('start', { inputs: [NodeConnectionTypes.Main], outputs: [NodeConnectionTypes.Main] }, async function (this: IExecuteFunctions) {
+				return [this.getInputData()];
+			}),
+		);
+		nodeTypes.register(
+			AGENT_TYPE,
+			testType(
+				'agent',
+				{ inputs: [NodeConnectionTypes.Main, { type: NodeConnectionTypes.AiTool, displayName: 'Tool' }], outputs: [NodeConnectionTypes.Main] },
+				async function (this: IExecuteFunctions, response?: EngineResponse) {
+					if (!response || response.actionResponses.length === 0) {
+						const call = { actionType: 'ExecutionNodeAction', nodeName: 'Tool', input: { prompt: 'What grew in Q3?' }, type: NodeConnectionTypes.AiTool, id: 'call-1', metadata: { itemIndex: 0 } };
+						return { actions: [call], metadata: {} } as unknown as INodeExecutionData[][];
+					}
+					const toolData = response.actionResponses[0].data;
+					const items = toolData.data?.[NodeConnectionTypes.AiTool]?.[0]?.map((item) => item.json);
+					const observation = items?.length ? JSON.stringify(items) : JSON.stringify({ error: toolData.error?.message });
+					return [[{ json: { observation } }]];
+				},
+			),
+		);
+		const base = toolVariant();
+		nodeTypes.register(
+			AGENT_TOOL_TYPE,
+			Object.assign(Object.create(Object.getPrototypeOf(base) as object) as INodeType, base, {
+				description: { ...base.description, name: 'llamaCloudChatForEngineTool', inputs: [], outputs: [NodeConnectionTypes.AiTool] },
+			}),
+		);
+	});
+
+	it('the model reads the tool error in its words, and the chat user in theirs', async () => {
+		fault(STREAM, { type: 'status', status: 503, body: { detail: 'Service unavailable' } });
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			mode: 'webhook',
+			streaming: true,
+			items: [{ chatInput: 'What grew in Q3?' }],
+			nodes: [
+				{ name: 'Start', type: START_TYPE, parameters: {} },
+				{ name: 'Agent', type: AGENT_TYPE, parameters: {} },
+				{ name: 'Tool', type: AGENT_TOOL_TYPE, parameters: { ...ask, prompt: '={{ $json.prompt }}' } },
+			],
+			connections: {
+				Start: { [NodeConnectionTypes.Main]: [[{ node: 'Agent', type: NodeConnectionTypes.Main, index: 0 }]] },
+				Tool: { [NodeConnectionTypes.AiTool]: [[{ node: 'Agent', type: NodeConnectionTypes.AiTool, index: 0 }]] },
+			},
+		});
+		expect(sandbox.stats.sessionsCreated).toBe(1);
+		// What the engine keeps as the tool's output, the agent's observation: the model's words only.
+		const toolRun = result.run.data.resultData.runData.Tool[0];
+		expect(toolRun.data?.[NodeConnectionTypes.AiTool]).toEqual([[{ json: { error: modelText('transient') } }]]);
+		expect(streamedError(result)).toBe(CHAT_TEXTS.transient);
+		expect((toolRun.error as unknown as ErrorFields).context.data).toContain('LlamaCloud error 503: Service unavailable');
 	});
 });
