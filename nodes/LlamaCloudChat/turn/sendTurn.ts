@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { llamaCloudStream } from '../transport';
+import { llamaCloudStream, redactorOf } from '../transport';
 import { llamaCloudError } from '../transport/errors';
 import { sessionPath } from '../helpers/session';
 import { TurnCollector, chatEventOf, type TurnResult } from './collectAnswer';
@@ -59,6 +59,8 @@ export async function runChatTurn(
 		{ qs: request.qs, body, itemIndex: request.itemIndex, idleTimeoutMs: options.idleTimeoutMs },
 	);
 
+	// Whatever LlamaCloud (or a proxy) writes into the stream is upstream text: never the API key.
+	const redact = await redactorOf(context);
 	const collector = new TurnCollector(options.includeEvents);
 	const parser = collector.parser();
 	const streamError = (message: string, description: string) =>
@@ -94,7 +96,7 @@ export async function runChatTurn(
 			);
 		}
 		throw streamError(
-			`The connection broke while LlamaCloud was answering (${(error as Error).message})`,
+			`The connection broke while LlamaCloud was answering (${redact((error as Error).message)})`,
 			`The message was not sent again, to avoid a duplicate turn. Check session ${request.sessionId} with Session → Get, then send the message again if it is missing.`,
 		);
 	} finally {
@@ -108,8 +110,9 @@ export async function runChatTurn(
 
 	const result = collector.result();
 	if (result.is_error) {
-		const error = llamaCloudError(node, { session_id: request.sessionId, error: result.error }, {
-			message: `LlamaCloud could not answer: ${result.error}`,
+		const said = redact(String(result.error));
+		const error = llamaCloudError(node, { session_id: request.sessionId, error: said }, {
+			message: `LlamaCloud could not answer: ${said}`,
 			description: `The turn failed inside LlamaCloud (session ${request.sessionId}). Check that the indexes exist and are synced, then try again.`,
 			itemIndex: request.itemIndex,
 		});
