@@ -296,4 +296,4 @@ function readExpect(wf) {
 	return wf?.meta?.e2e?.expect ?? {};
 }
 
-module.exports = { runCliTests, CREDENTIAL, WRONG_KEY_CREDENTIAL, WRONG_KEY, placeholderValues, credentialFile };
+module.exports = { runCliTests, EXAMPLE_HOOKS, CREDENTIAL, WRONG_KEY_CREDENTIAL, WRONG_KEY, placeholderValues, credentialFile };
