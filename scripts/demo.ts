@@ -7,7 +7,8 @@
  * LLAMA_CLOUD_API_KEY set it talks to real LlamaCloud instead (LLAMA_CLOUD_REGION=na|eu,
  * or LLAMA_CLOUD_BASE_URL; LLAMA_CLOUD_INDEX_IDS=idx-1,idx-2 for your own indexes).
  *
- *   npm run demo                      create a session (examples/create-session.json)
+ *   npm run demo                      create a session (examples/create-session.json), then ask a question
+ *                                     (examples/ask-my-index.json: Message → Ask) and print its answer and citations
  *   npm run demo -- ask-my-index      one example by file name
  *   npm run demo -- --all             every example in examples/
  */
@@ -21,6 +22,9 @@ import { runWorkflowFile } from '../test/harness/workflow-file';
 
 const examplesDir = join(__dirname, '..', '..', 'examples');
 
+/** What a newcomer sees first: a session created, then a question answered with its citations. */
+const DEFAULT_EXAMPLES = ['create-session.json', 'ask-my-index.json'];
+
 function chooseExamples(args: string[]): string[] {
 	const all = readdirSync(examplesDir).filter((file) => file.endsWith('.json')).sort();
 	if (args.includes('--all')) return all;
@@ -28,7 +32,23 @@ function chooseExamples(args: string[]): string[] {
 	for (const file of named) {
 		if (!all.includes(file)) throw new Error(`No example "${file}". Available: ${all.join(', ')}`);
 	}
-	return named.length > 0 ? named : ['create-session.json'];
+	return named.length > 0 ? named : DEFAULT_EXAMPLES;
+}
+
+interface Citation {
+	result?: Array<{ file_name?: string; page?: number; text?: string }>;
+}
+
+/** An answer item as a reader takes it in: the answer, then each cited passage (file, page, text). */
+function answerText(json: Record<string, unknown>): string | undefined {
+	if (typeof json.answer !== 'string') return undefined;
+	const passages = ((json.citations ?? []) as Citation[]).flatMap((citation) => citation.result ?? []);
+	const lines = [`Answer: ${json.answer}`, `Citations (${passages.length}):`];
+	for (const p of passages) {
+		const where = [p.file_name ?? '(no file name)', p.page !== undefined ? `p. ${p.page}` : ''].filter(Boolean).join(', ');
+		lines.push(`  - ${where}: "${(p.text ?? '').replace(/\s+/g, ' ').slice(0, 160)}"`);
+	}
+	return lines.join('\n');
 }
 
 function show(value: unknown): string {
@@ -59,6 +79,7 @@ async function main(): Promise<void> {
 	const indexIds = process.env.LLAMA_CLOUD_INDEX_IDS?.split(',').map((id) => id.trim()).filter(Boolean);
 
 	let failed = 0;
+	let answers = 0;
 	try {
 		for (const file of examples) {
 			const result = await runWorkflowFile(join(examplesDir, file), { credentials, indexIds });
@@ -68,7 +89,14 @@ async function main(): Promise<void> {
 				if (!taskData) continue;
 				const items = taskData.data?.main?.[0] ?? [];
 				console.log(`\n--- ${nodeName}: ${taskData.executionStatus}, ${items.length} item(s)`);
-				for (const item of items) console.log(show(item.json));
+				for (const item of items) {
+					console.log(show(item.json));
+					const answer = answerText(item.json);
+					if (answer) {
+						answers++;
+						console.log(`\n${answer}`);
+					}
+				}
 			}
 			if (result.error) {
 				failed++;
@@ -78,6 +106,11 @@ async function main(): Promise<void> {
 	} finally {
 		stopEngineServices();
 		await sandbox?.close();
+	}
+	// The demo is there to show an answer: asking and getting none is a failure, not a quiet success.
+	if (examples.includes('ask-my-index.json') && answers === 0) {
+		failed++;
+		console.log('\n✗ examples/ask-my-index.json gave no answer');
 	}
 	if (failed > 0) process.exitCode = 1;
 }

@@ -1,6 +1,6 @@
-// Checks .github/workflows/release.yml without GitHub: strict YAML parse (duplicate keys are
-// errors), then the rules a release must keep. Used by scripts/verify.mjs; runs alone too:
-// `node scripts/verify-workflows.mjs`.
+// Checks .github/workflows/release.yml and .github/workflows/n8n3.yml without GitHub: strict YAML parse
+// (duplicate keys are errors), then the rules a release and the n8n 3 run must keep. Used by
+// scripts/verify.mjs; runs alone too: `node scripts/verify-workflows.mjs`.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -8,17 +8,65 @@ import { fileURLToPath } from 'node:url';
 
 import { parseDocument } from 'yaml';
 
+const steps = (job) => job?.steps ?? [];
+const runs = (job) => steps(job).map((s) => String(s.run ?? ''));
+const N8N3_WORKFLOW = './.github/workflows/n8n3.yml';
+
+/** Strict YAML (duplicate keys are errors): { wf } or { findings } when it does not parse. */
+function load(file) {
+	if (!existsSync(file)) return { findings: [`${file} is missing`] };
+	const doc = parseDocument(readFileSync(file, 'utf8'), { uniqueKeys: true, prettyErrors: true });
+	const findings = [...doc.errors, ...doc.warnings].map((e) => `YAML: ${e.message.split('\n')[0]}`);
+	return doc.errors.length > 0 ? { findings } : { findings, wf: doc.toJS() };
+}
+
+/** Rules for every job: runs-on (unless it calls a reusable workflow), actions pinned, steps that do something. */
+function checkJobs(jobs, findings) {
+	for (const [name, job] of Object.entries(jobs)) {
+		if (!job['runs-on'] && !job.uses) findings.push(`jobs.${name}: runs-on is missing`);
+		for (const step of steps(job)) {
+			if (step.uses && !/@(v\d+(\.\d+)*|[0-9a-f]{40})$/.test(step.uses))
+				findings.push(`jobs.${name}: ${step.uses} must be pinned to a version or commit`);
+			if (!step.uses && !step.run) findings.push(`jobs.${name}: a step has neither uses nor run`);
+		}
+	}
+}
+
+/** The n8n 3 run (.github/workflows/n8n3.yml): every push, callable from release.yml, the package as n8n installs it. */
+export function checkN8n3Workflow(file) {
+	const { findings, wf } = load(file);
+	if (!wf) return findings;
+	const on = wf.on ?? wf[true] ?? {};
+	if (!on.push || (on.push.branches && !on.push.branches.includes('**'))) findings.push('on.push: must run on every push (branches: "**")');
+	if (!('workflow_call' in on)) findings.push('on.workflow_call: release.yml calls it before publishing');
+	const jobs = Object.entries(wf.jobs ?? {});
+	const docker = resolve(dirname(file), '..', '..', 'scripts', 'e2e', 'n8n-docker.sh');
+	const script = existsSync(docker) ? readFileSync(docker, 'utf8') : '';
+	if (!script) findings.push('scripts/e2e/n8n-docker.sh is missing');
+	if (!/N8N_UNVERIFIED_PACKAGES_ENABLED=true/.test(script)) findings.push('scripts/e2e/n8n-docker.sh: n8n 3 needs N8N_UNVERIFIED_PACKAGES_ENABLED=true');
+	if (!/n8nio\/n8n/.test(script) || !/\^3\\\.\\d\+/.test(script)) findings.push('scripts/e2e/n8n-docker.sh: must pick the newest n8nio/n8n 3.x.y image');
+	const e2e = jobs.filter(([, job]) => runs(job).some((r) => /scripts\/e2e\/external\.js/.test(r)));
+	if (e2e.length === 0) findings.push('jobs: no job runs the e2e\'s external mode (scripts/e2e/external.js)');
+	for (const [name, job] of e2e) {
+		const all = runs(job).join('\n');
+		const at = (re) => all.search(re);
+		if (!job.services?.redis) findings.push(`jobs.${name}: needs a redis service (the memory part)`);
+		if (!/--redis\b/.test(all)) findings.push(`jobs.${name}: external.js must get --redis (the memory part)`);
+		if (at(/n8n-docker\.sh start/) < 0) findings.push(`jobs.${name}: must start n8n 3 (scripts/e2e/n8n-docker.sh start)`);
+		if (at(/install-package\.js/) < 0) findings.push(`jobs.${name}: must install the packed package as n8n does (scripts/e2e/install-package.js)`);
+		else if (!(at(/install-package\.js/) < at(/n8n-docker\.sh restart/))) findings.push(`jobs.${name}: must restart n8n after installing the package`);
+		if (!(at(/n8n-docker\.sh restart/) < at(/external\.js/))) findings.push(`jobs.${name}: the e2e must run after the restart`);
+		if (!/n8n import:workflow --input=/.test(all)) findings.push(`jobs.${name}: must import every example with n8n import:workflow --input=<file>`);
+	}
+	checkJobs(wf.jobs ?? {}, findings);
+	return findings;
+}
+
 /** Every finding, as text; empty when the workflow is fine. */
 export function checkReleaseWorkflow(file, ciScript) {
-	const findings = [];
-	if (!existsSync(file)) return [`${file} is missing`];
-	const doc = parseDocument(readFileSync(file, 'utf8'), { uniqueKeys: true, prettyErrors: true });
-	for (const e of [...doc.errors, ...doc.warnings]) findings.push(`YAML: ${e.message.split('\n')[0]}`);
-	if (doc.errors.length > 0) return findings;
-	const wf = doc.toJS();
+	const { findings, wf } = load(file);
+	if (!wf) return findings;
 	const jobs = wf.jobs ?? {};
-	const steps = (job) => job?.steps ?? [];
-	const runs = (job) => steps(job).map((s) => String(s.run ?? ''));
 
 	// YAML 1.1 readers (GitHub's included) read a bare `on:` key as `true`; the yaml package keeps "on".
 	const on = wf.on ?? wf[true];
@@ -56,21 +104,34 @@ export function checkReleaseWorkflow(file, ciScript) {
 			findings.push(`jobs.${name}: actions/setup-node needs registry-url: https://registry.npmjs.org`);
 		if (!runs(job).some((r) => /\bnpm run (build|release)\b/.test(r))) findings.push(`jobs.${name}: must build before publishing`);
 	}
-	for (const [name, job] of Object.entries(jobs)) {
-		if (!job['runs-on']) findings.push(`jobs.${name}: runs-on is missing`);
-		for (const step of steps(job)) {
-			if (step.uses && !/@(v\d+(\.\d+)*|[0-9a-f]{40})$/.test(step.uses))
-				findings.push(`jobs.${name}: ${step.uses} must be pinned to a version or commit`);
-			if (!step.uses && !step.run) findings.push(`jobs.${name}: a step has neither uses nor run`);
-		}
+	// n8n 3: the e2e in the newest n8n 3 image before publishing, the published version in it after.
+	const n8n3Jobs = Object.entries(jobs).filter(([, job]) => job.uses === N8N3_WORKFLOW).map(([name]) => name);
+	if (n8n3Jobs.length === 0) findings.push(`jobs: no job calls ${N8N3_WORKFLOW} (the e2e in n8n 3) before publishing`);
+	for (const [name, job] of publishers) {
+		for (const n8n3 of n8n3Jobs) if (![job.needs ?? []].flat().includes(n8n3)) findings.push(`jobs.${name}: must need the n8n 3 job "${n8n3}"`);
 	}
+	const smokes = Object.entries(jobs).filter(([, job]) => publishers.some(([p]) => [job.needs ?? []].flat().includes(p)));
+	const smoke = smokes.find(([, job]) => {
+		const all = runs(job).join('\n');
+		return /n8n-docker\.sh start/.test(all) && /N8N_COMMUNITY_PACKAGES_MANAGED_BY_ENV=true/.test(all) && /N8N_COMMUNITY_PACKAGES=/.test(all) && /external\.js/.test(all);
+	});
+	if (!smoke)
+		findings.push('jobs: no post-release smoke (a job after publishing that starts n8n 3 with N8N_COMMUNITY_PACKAGES_MANAGED_BY_ENV=true and N8N_COMMUNITY_PACKAGES, then runs scripts/e2e/external.js)');
+	else if (!runs(smoke[1]).some((r) => /npm view/.test(r))) findings.push(`jobs.${smoke[0]}: must wait until npmjs.org serves the version (npm view)`);
+	checkJobs(jobs, findings);
 	return findings;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
 	const repo = resolve(fileURLToPath(import.meta.url), '..', '..');
-	const findings = checkReleaseWorkflow(resolve(repo, '.github/workflows/release.yml'), resolve(repo, '.ci/run'));
-	for (const f of findings) console.error(`release.yml: ${f}`);
-	console.log(findings.length === 0 ? 'release.yml: passed' : `release.yml: ${findings.length} finding(s)`);
-	process.exit(findings.length === 0 ? 0 : 1);
+	let failed = 0;
+	for (const [name, findings] of [
+		['release.yml', checkReleaseWorkflow(resolve(repo, '.github/workflows/release.yml'), resolve(repo, '.ci/run'))],
+		['n8n3.yml', checkN8n3Workflow(resolve(repo, '.github/workflows/n8n3.yml'))],
+	]) {
+		for (const f of findings) console.error(`${name}: ${f}`);
+		console.log(findings.length === 0 ? `${name}: passed` : `${name}: ${findings.length} finding(s)`);
+		failed += findings.length;
+	}
+	process.exit(failed === 0 ? 0 : 1);
 }

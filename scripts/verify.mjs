@@ -10,7 +10,7 @@
 //    n8n-workflow peer at `*`, a files list, an n8n block whose paths exist in the tarball, `main`
 //    (if any) existing in it, the community keyword, and a README in the tarball.
 // 4. `npm publish --dry-run` (the release workflow's last step, without publishing).
-// 5. The release workflow: parsed as YAML and checked (scripts/verify-workflows.mjs).
+// 5. The release workflow and the n8n 3 workflow: parsed as YAML and checked (scripts/verify-workflows.mjs).
 //
 // Exit code 0 when everything passes; every finding is printed with the file and rule.
 
@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { checkReleaseWorkflow } from './verify-workflows.mjs';
+import { checkN8n3Workflow, checkReleaseWorkflow } from './verify-workflows.mjs';
 
 const repo = resolve(fileURLToPath(import.meta.url), '..', '..');
 const problems = [];
@@ -114,6 +114,8 @@ try {
 	for (const finding of checkReleaseWorkflow(join(repo, '.github', 'workflows', 'release.yml'), join(repo, '.ci', 'run')))
 		problem('.github/workflows/release.yml', finding);
 	console.log('checked .github/workflows/release.yml');
+	for (const finding of checkN8n3Workflow(join(repo, '.github', 'workflows', 'n8n3.yml'))) problem('.github/workflows/n8n3.yml', finding);
+	console.log('checked .github/workflows/n8n3.yml');
 } catch (error) {
 	problem('verify', error instanceof Error ? error.message : String(error));
 } finally {

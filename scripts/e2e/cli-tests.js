@@ -116,18 +116,30 @@ async function runCliTests(ctx) {
 	const workflows = [];
 	const importDir = path.join(workDir, 'workflows');
 	fs.mkdirSync(importDir, { recursive: true });
+	// As an admin scripts it: the example files exactly as shipped, through `import:workflow --input=<file>`
+	// (the path that stores each file's own id; one file holding all of them, so one CLI start).
+	const examples = files.filter((x) => x.kind === 'example');
+	if (examples.length) {
+		const asShipped = path.join(workDir, 'examples-as-shipped.json');
+		fs.writeFileSync(asShipped, JSON.stringify(examples.map(({ f }) => JSON.parse(fs.readFileSync(f, 'utf8')))));
+		r = await n8n.cli(['import:workflow', `--input=${asShipped}`], { timeoutMs: 240_000 });
+		outputs.push(r.stdout, r.stderr);
+		check(r.code === 0, `import:workflow --input: the ${examples.length} examples as shipped`, `exit ${r.code}: ${r.stderr.slice(-800)}`);
+	}
+	// Then the copies that run: placeholders filled, the credential and a Manual Trigger in place. Examples keep
+	// their own id (so the run below is of the workflow the admin imported); the e2e fixtures get one here.
 	let n = 0;
 	for (const { f, kind } of files) {
 		n += 1;
-		const id = `e2e${kind === 'example' ? 'Example' : 'Fixture'}${String(n).padStart(6, '0')}`.slice(0, 16);
+		const id = kind === 'fixture' ? `e2eFixture${String(n).padStart(6, '0')}` : undefined;
 		try {
 			const wf = W.prepareWorkflow(f, { id, values, credential: CREDENTIAL });
 			// `n8n execute` starts only at a Manual Trigger: a schedule/other trigger is swapped for one
 			// (same name and position) in this throw-away copy, so the rest of the workflow still runs.
 			const swapped = W.useManualTrigger(wf);
 			if (swapped) log(`  ${path.basename(f)}: "${swapped.name}" (${swapped.type}) replaced by a Manual Trigger for the CLI run`);
-			fs.writeFileSync(path.join(importDir, `${id}.json`), JSON.stringify(wf, null, 2));
-			workflows.push({ file: path.relative(ctx.repo, f), kind, id, wf });
+			fs.writeFileSync(path.join(importDir, `${wf.id}.json`), JSON.stringify(wf, null, 2));
+			workflows.push({ file: path.relative(ctx.repo, f), kind, id: wf.id, wf });
 		} catch (e) {
 			check(false, `prepare ${path.basename(f)}`, e.message);
 		}
@@ -284,4 +296,4 @@ function readExpect(wf) {
 	return wf?.meta?.e2e?.expect ?? {};
 }
 
-module.exports = { runCliTests, CREDENTIAL, WRONG_KEY_CREDENTIAL, WRONG_KEY, placeholderValues, credentialFile };
+module.exports = { runCliTests, EXAMPLE_HOOKS, CREDENTIAL, WRONG_KEY_CREDENTIAL, WRONG_KEY, placeholderValues, credentialFile };

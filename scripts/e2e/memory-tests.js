@@ -109,7 +109,7 @@ function appliesTo(version) {
 	return major > 1 || (major === 1 && minor >= 123);
 }
 
-module.exports = { runMemoryTests, memoryChatWorkflow, appliesTo };
+module.exports = { runMemoryTests, memoryChatWorkflow, appliesTo, publish, postJson };
 
 if (require.main === module) {
 	// Alone, for one version: runtime, package, sandbox and credential as in run.js, then only these checks.

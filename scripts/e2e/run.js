@@ -4,6 +4,8 @@
  * End-to-end test of the package in a real n8n (npm run test:e2e).
  *
  *   node scripts/e2e/run.js --queue [...]     the queue-mode run instead (scripts/e2e/queue.js --help)
+ *   node scripts/e2e/run.js --external-url URL --owner-email E --owner-password P [--redis HOST:PORT]
+ *                                             against an n8n it did not start (scripts/e2e/external.js --help)
  *   node scripts/e2e/run.js [--skip-browser] [--skip-rest] [--keep] [--update-docs] [--n8n-versions LIST]
  *                           [--package-dir DIR] [--examples DIR] [--sandbox FILE] [--timeout-min N]
  *                           [--provision-timeout-min N]
@@ -362,8 +364,10 @@ async function main() {
 	});
 }
 
-// `npm run test:e2e -- --queue`: the queue-mode run (scripts/e2e/queue.js) instead.
-const entry = process.argv.includes('--queue') ? require('./queue').main : main;
+// `npm run test:e2e -- --queue`: the queue-mode run (scripts/e2e/queue.js) instead; `-- --external-url URL …`:
+// the checks against an n8n this run did not start (scripts/e2e/external.js).
+const external = process.argv.includes('--external-url') || process.argv.includes('--external');
+const entry = external ? require('./external').main : process.argv.includes('--queue') ? require('./queue').main : main;
 entry().then(
 	(code) => process.exit(code),
 	(err) => {

@@ -132,12 +132,28 @@ async function installPackage({ packageDir = REPO, userFolder, workDir, logFile 
 	if (tar.code !== 0) throw new Error(`tar failed: ${tar.stderr}`);
 	const notPacked = listed.filter((f) => !fs.existsSync(path.join(dest, f)));
 	if (notPacked.length) throw new Error(`npm pack left out ${notPacked.join(', ')} (check "files" in package.json)`);
-	// n8n's community-packages service expects a package.json in its nodes folder.
+	await installAsN8nDoes(dest, { logFile });
+	// n8n's community-packages service keeps the installed packages in its nodes folder's package.json.
 	const nodesPkg = path.join(userFolder, '.n8n', 'nodes', 'package.json');
-	if (!fs.existsSync(nodesPkg)) {
-		fs.writeFileSync(nodesPkg, JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { [pkg.name]: pkg.version } }, null, 2));
-	}
+	const manifest = fs.existsSync(nodesPkg) ? JSON.parse(fs.readFileSync(nodesPkg, 'utf8')) : { name: 'installed-nodes', private: true };
+	manifest.dependencies = { ...manifest.dependencies, [pkg.name]: pkg.version };
+	fs.writeFileSync(nodesPkg, JSON.stringify(manifest, null, 2));
 	return { name: pkg.name, version: pkg.version, dir: dest, files: info.files.length, tarball: tgz };
+}
+
+/**
+ * What n8n's installer does with an unpacked package (CommunityPackagesService.downloadPackage, n8n 1.93 and
+ * newer; read in n8n 2.41.1's dist): drop devDependencies, peerDependencies and optionalDependencies from its
+ * package.json, then `npm install` in its folder with scripts off. This package has no runtime dependencies,
+ * so npm adds nothing, but a dependency slipped into package.json would show here as it would for users.
+ */
+async function installAsN8nDoes(dir, { logFile } = {}) {
+	const file = path.join(dir, 'package.json');
+	const { devDependencies, peerDependencies, optionalDependencies, ...kept } = JSON.parse(fs.readFileSync(file, 'utf8'));
+	fs.writeFileSync(file, JSON.stringify(kept, null, 2));
+	const args = ['install', '--audit=false', '--fund=false', '--bin-links=false', '--install-strategy=shallow', '--ignore-scripts=true', '--package-lock=false'];
+	const r = await run('npm', args, { cwd: dir, env: cleanEnv(), timeoutMs: 180_000, logFile, label: 'npm install (as n8n installs)' });
+	if (r.code !== 0) throw new Error(`npm ${args.join(' ')} failed in ${dir}: ${r.stderr.trim().slice(-500)}`);
 }
 
 class N8nInstance {

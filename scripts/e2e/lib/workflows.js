@@ -20,6 +20,8 @@ function listWorkflowFiles(dir) {
 /**
  * Fill placeholders (LLAMACLOUD_*) and point every llamaCloudApi credential reference at the imported
  * credential. `values` maps placeholder -> replacement; an unknown LLAMACLOUD_* token is an error.
+ * `id` gives the copy an id of its own; without it the file's own id is kept, and a file without one is
+ * an error (`n8n import:workflow --input=<file>` stops on it: "NOT NULL constraint failed: workflow_entity.id").
  */
 function prepareWorkflow(file, { id, values, credential }) {
 	const raw = fs.readFileSync(file, 'utf8');
@@ -40,7 +42,8 @@ function prepareWorkflow(file, { id, values, credential }) {
 			node.credentials[CREDENTIAL_TYPE] = { id: credential.id, name: credential.name };
 		}
 	}
-	wf.id = id;
+	if (id) wf.id = id;
+	if (!wf.id) throw new Error(`${path.basename(file)}: no workflow "id" (n8n import:workflow --input=<file> fails without one)`);
 	wf.active = false;
 	wf.connections = wf.connections || {};
 	wf.settings = wf.settings || {};
