@@ -6,8 +6,8 @@
 // Checks: a client without the token (or with a wrong one) is refused; listTools shows the tool with its `prompt`
 // argument and the example's description; callTool returns LlamaCloud's answer once and its sources, nothing else
 // reaches the client, and the tool's LlamaCloud session is deleted; two clients at once get their own answers; a
-// failing LlamaCloud turn gives the client an error text for a model (no session ID, no operator steps); the API
-// key appears in nothing the client gets.
+// failing LlamaCloud turn gives the client an error text for a model (no session ID, no operator steps) and leaves no
+// session behind; the API key appears in nothing the client gets.
 //
 // Standalone: node scripts/e2e/mcp-tests.js — runtime, package, sandbox, LlamaCloud credential and n8n are set up
 // as in run.js, then only these checks run (needs npm run build && npm run build:dev).
@@ -238,6 +238,7 @@ async function runMcpTests(ctx) {
 	for (const [label, inject] of faults) {
 		inject();
 		const failPrompt = `What were Q3 operating costs? (${label})`;
+		const sent0 = sandbox.requests.length;
 		let failed;
 		try {
 			failed = await a.client.callTool({ name: toolName, arguments: { prompt: failPrompt } });
@@ -257,6 +258,10 @@ async function runMcpTests(ctx) {
 		if (/https?:\/\//.test(errText)) leaks.push('a URL');
 		check(failed.isError === true && !failed.thrown && /LlamaCloud/.test(errText), `mcp: ${label}: the client gets an error result that names LlamaCloud`, errText.slice(0, 400));
 		check(leaks.length === 0, `mcp: ${label}: the error text is for a model (no session ID, no operator steps, no URL, no key)`, `${leaks.join(', ')}: ${errText.slice(0, 600)}`);
+		// A client cannot check or reuse a session: the failed call leaves none behind either.
+		const sentHere = sandbox.requests.slice(sent0).filter((q) => q.method === 'DELETE' || (q.method === 'POST' && STREAM_PATH.test(q.path)));
+		const failedSessions = [...new Set(sentHere.map((q) => q.path.match(/\/api\/v1\/chat\/([^/]+)/)[1]))];
+		check(failedSessions.length === 1 && !sandbox.getSession(decodeURIComponent(failedSessions[0])), `mcp: ${label}: the failed call's session was deleted`, JSON.stringify(failedSessions));
 	}
 	await a.client.close();
 
