@@ -31,6 +31,7 @@ const QUEUE_WORKFLOWS = path.join(__dirname, 'queue-workflows');
 const ASK_PATH = 'llc-queue-ask';
 const PIPELINE_PATH = 'llc-queue-pipeline';
 const CHAT_TRIGGER = '@n8n/n8n-nodes-langchain.chatTrigger';
+const MCP_TRIGGER = '@n8n/n8n-nodes-langchain.mcpTrigger';
 /** n8n's chat memories the node is proven with, and the credentials the run gives them (its own Redis and Postgres). */
 const MEMORY_TYPES = { '@n8n/n8n-nodes-langchain.memoryRedisChat': 'redis', '@n8n/n8n-nodes-langchain.memoryPostgresChat': 'postgres' };
 const REDIS_CREDENTIAL = { id: 'e2eRedisMemory01', name: 'Redis (e2e run)' };
@@ -477,6 +478,11 @@ async function main() {
 					const id = `queueWf${String(n).padStart(9, '0')}`;
 					const wf = W.pointCredentials(W.prepareWorkflow(f, { id, values, credential: CREDENTIAL }), { redis: REDIS_CREDENTIAL, postgres: POSTGRES_CREDENTIAL });
 					const example = path.dirname(f).endsWith('examples');
+					if (wf.nodes.some((nd) => nd.type === MCP_TRIGGER)) {
+						// Its tool is not a main-path node a Webhook could feed: mcp-tests.js drives it with an MCP client.
+						log(`  SKIP ${path.relative(REPO, f)}: an MCP server, run by scripts/e2e/mcp-tests.js in the single-process run; MCP tool calls relayed to workers are not covered here`);
+						continue;
+					}
 					const chatTrigger = wf.nodes.find((nd) => nd.type === CHAT_TRIGGER);
 					let hookPath;
 					if (chatTrigger) {

@@ -253,6 +253,13 @@ async function main() {
 			);
 		}
 
+		// MCP Server Trigger (issue #23): scripts/e2e/mcp-tests.js, driven by the official MCP client (2.x only).
+		if (!opts.skipRest && rest?.rest) {
+			await step('mcp: MCP Server Trigger → LlamaCloud tool (official MCP client)', () =>
+				require('./mcp-tests').runMcpTests({ n8n, sandbox, check, log, examplesDir: opts.examplesDir || path.join(REPO, 'examples') }),
+			);
+		}
+
 		if (!opts.skipBrowser) {
 			const shots = await step('browser: editor', async () => {
 				const { runBrowserTests } = require('./browser-tests');
@@ -322,6 +329,8 @@ async function main() {
 					extraInstances.push(inst);
 					const { runCliTests } = require('./cli-tests');
 					const got = await runCliTests(cliContext(inst, vcheck, row));
+					const mcpSkip = require('./mcp-tests').skipReason(version);
+					if (mcpSkip) log(`  SKIP MCP part: ${mcpSkip}`);
 					outputs.push(...(got.outputs || []));
 					if (opts.nodeSearch) await require('./node-search-tests').runNodeSearchInstance({ inst, check: vcheck, log, artifactsDir, repo: REPO, label: version });
 					// Issue #17: the memory path in this version's `n8n start` (scripts/e2e/memory-tests.js).

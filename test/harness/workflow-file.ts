@@ -31,7 +31,21 @@ function standInFor(node: INode): INode {
 	return { ...node, type: MEMORY_NODE_TYPE, typeVersion: 1, credentials: undefined, parameters: { kind } };
 }
 
-const triggerOutput = (trigger: INode) => (/chatTrigger$/i.test(trigger.type) ? [SAMPLE_CHAT_MESSAGE] : [{}]);
+/** What an MCP client's tool call hands the tool: its arguments (the tool's one argument is `prompt`). */
+export const SAMPLE_TOOL_CALL = { prompt: 'What were the main findings in Q3?' };
+
+const isMcpTrigger = (node: INode) => /\.mcpTrigger$/.test(node.type);
+
+const triggerOutput = (trigger: INode) => {
+	if (isMcpTrigger(trigger)) return [SAMPLE_TOOL_CALL];
+	return /chatTrigger$/i.test(trigger.type) ? [SAMPLE_CHAT_MESSAGE] : [{}];
+};
+
+/** The node a trigger starts: on its main output, or, for an MCP Server Trigger, the tool connected to it. */
+function startNodeOf(json: WorkflowJson, trigger: INode): string | undefined {
+	if (!isMcpTrigger(trigger)) return json.connections[trigger.name]?.main?.[0]?.[0]?.node;
+	return Object.keys(json.connections).find((from) => json.connections[from].ai_tool?.some((targets) => targets?.some((c) => c.node === trigger.name)));
+}
 
 export interface WorkflowFileOptions {
 	credentials: LlamaCloudCredentialData;
@@ -42,14 +56,14 @@ export interface WorkflowFileOptions {
 /**
  * Runs an importable n8n workflow file (such as `examples/*.json`) through n8n-core's engine.
  * Its trigger is replaced by what the trigger emits: one empty item (a chat message for a Chat
- * Trigger) into the node it feeds.
+ * Trigger) into the node it feeds; an MCP Server Trigger's tool gets a tool call's arguments.
  */
 export async function runWorkflowFile(path: string, options: WorkflowFileOptions): Promise<RunResult & { name: string; nodeNames: string[] }> {
 	const json = JSON.parse(readFileSync(path, 'utf8')) as WorkflowJson;
 	const triggers = json.nodes.filter(isTrigger);
 	if (triggers.length !== 1) throw new Error(`${path}: expected exactly one trigger node`);
 	const trigger = triggers[0];
-	const startNodeName = json.connections[trigger.name]?.main?.[0]?.[0]?.node;
+	const startNodeName = startNodeOf(json, trigger);
 	if (!startNodeName) throw new Error(`${path}: the trigger is not connected`);
 
 	const nodes = json.nodes
@@ -61,6 +75,8 @@ export async function runWorkflowFile(path: string, options: WorkflowFileOptions
 		});
 	const connections = { ...json.connections };
 	delete connections[trigger.name];
+	// An MCP Server Trigger's tool runs as a tool call does: its arguments are its input item.
+	if (isMcpTrigger(trigger)) delete connections[startNodeName];
 
 	const workflow = new Workflow({
 		id: 'example',
