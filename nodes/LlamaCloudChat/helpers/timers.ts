@@ -4,9 +4,9 @@ type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 // n8n's rules forbid `setTimeout` in community nodes and point to n8n-workflow's `sleep` (see
 // CONTRIBUTING, "Timers"). n8n-workflow clears its timer when given an AbortSignal: `sleepWithAbort`
-// (about 1.9x to 2.34), `sleep(ms, signal)` (2.35 and newer, which no longer exports
-// `sleepWithAbort`). The oldest supported n8n (1.85, n8n-workflow 1.83) has only `sleep(ms)`, which
-// ignores the signal: its timer then runs out on its own, holding nothing but a settled promise.
+// (n8n-workflow 1.100 to 2.33; not yet in 1.95), `sleep(ms, signal)` (2.34 and newer, which no longer
+// export `sleepWithAbort`). The oldest supported n8n (1.85, n8n-workflow 1.83) has only `sleep(ms)`,
+// which ignores the signal: its timer then runs out on its own, holding nothing but a settled promise.
 const { sleep, sleepWithAbort } = workflow as unknown as { sleep: Sleep; sleepWithAbort?: Sleep };
 const abortableSleep: Sleep = typeof sleepWithAbort === 'function' ? sleepWithAbort : sleep;
 

@@ -86,17 +86,17 @@ describe('1. every turn ends', () => {
 	}, 15_000);
 
 	it('keeps a turn whose one long `data:` line arrives in slow pieces: the bytes of an event are progress, though it completes after several idle timeouts', async () => {
-		// Its closing `text` event is one data line of over 3 KB, 200 bytes every 100 ms: it takes about
-		// 1.5 s to arrive, three times the idle timeout, with no event completed meanwhile.
-		const answer = 'Revenue grew 12% in Q3. '.repeat(130);
+		// Its closing `text` event is one data line of about 2 KB, 100 bytes every 150 ms: it takes about
+		// 3 s to arrive, three times the idle timeout, with no event completed meanwhile.
+		const answer = 'Revenue grew 12% in Q3. '.repeat(80);
 		const stop = { type: 'stop', error: null, is_error: false, usage: { duration_ms: 5, total_input_tokens: 10, total_output_tokens: 4, turns: 1 } };
-		sandbox.setStreamBehaviour({ events: [{ type: 'text', content: answer }, stop], chunkSize: 200, chunkDelayMs: 100 });
+		sandbox.setStreamBehaviour({ events: [{ type: 'text', content: answer }, stop], chunkSize: 100, chunkDelayMs: 150 });
 
-		const { result, elapsedMs } = await send({ streamIdleTimeout: 500 });
+		const { result, elapsedMs } = await send({ streamIdleTimeout: 1000 });
 
 		expect(result.error).toBeUndefined();
 		expect(result.output('Send')[0].json.answer).toBe(answer);
-		expect(elapsedMs).toBeGreaterThan(1500);
+		expect(elapsedMs).toBeGreaterThan(2500);
 	}, 20_000);
 
 	it("ends a turn kept alive past 'Turn Timeout', with an error naming the option (no session ID in the description), and closes the connection", async () => {
@@ -121,10 +121,10 @@ describe('1. every turn ends', () => {
 	it('keeps an answer that ended within the Turn Timeout, and one that streams on for longer than the Stream Idle Timeout', async () => {
 		sandbox.setStreamBehaviour({ deltaDelayMs: 150 });
 
-		const { result, elapsedMs } = await send({ streamIdleTimeout: 400, turnTimeout: 20_000 });
+		const { result, elapsedMs } = await send({ streamIdleTimeout: 1000, turnTimeout: 20_000 });
 
 		expect(result.error).toBeUndefined();
-		expect(elapsedMs).toBeGreaterThan(400);
+		expect(elapsedMs).toBeGreaterThan(1000);
 	}, 20_000);
 
 	it('moves the conversation on when a turn times out: the next message of the conversation, waiting behind it, is answered', async () => {
