@@ -15,7 +15,7 @@ import {
 	type ProjectSeed,
 	type SandboxFixtures,
 } from './fixtures';
-import { frames, BodyWriter, type Framing } from './sse';
+import { frames, BodyWriter, PING, type Framing } from './sse';
 import { Store, type ChatEvent, type IndexRecord, type SessionRecord } from './store';
 import {
 	paginate,
@@ -98,6 +98,15 @@ export interface StreamBehaviour {
 	deltaDelayMs?: number;
 	/** Keeps the connection open (silent) this long after the stop event, as a proxy holding keep-alive might. */
 	holdOpenAfterStopMs?: number;
+	/**
+	 * The turn stalls after this many chat events: no further event, the connection kept open until
+	 * the client closes it (or the sandbox does). `keepAliveEveryMs` fills the silence.
+	 */
+	stallAfterEvents?: number;
+	/** While a turn is stalled, a `: ping` comment every this many ms, as sse-starlette (every 15 s by default) and proxies send. */
+	keepAliveEveryMs?: number;
+	/** Only the message with this prompt stalls (default: every message). */
+	stallPrompt?: string;
 }
 
 /** When a turn's frames were written (performance.now() of this process), for streaming checks. */
@@ -995,7 +1004,16 @@ class SandboxServer implements Sandbox {
 		const timing: TurnTiming = { sessionId: session.session_id, prompt: body.prompt, deltas: [] };
 		this.turnTimings.push(timing);
 		res.on('close', () => (timing.finishedAt ??= performance.now()));
+		const stallAt = b.stallAfterEvents !== undefined && (b.stallPrompt === undefined || b.stallPrompt === body.prompt) ? b.stallAfterEvents : -1;
+		if (stallAt >= 0) ctx.offContract('a stalled turn (no stop event)');
+		let written = 0;
 		for (const frame of frames(events, framing, errorMessage, stampDuration)) {
+			if (frame.event && written++ === stallAt) {
+				await writer.flush();
+				await this.stall(writer, b.keepAliveEveryMs);
+				this.store.touch(session);
+				return;
+			}
 			if (cutAt >= 0 && frame.event && frame.event === events[cutAt]) {
 				// Half of this event's bytes, then a hard socket reset.
 				const buf = Buffer.from(frame.text, 'utf8');
@@ -1048,7 +1066,16 @@ class SandboxServer implements Sandbox {
 		};
 	}
 
-	/** Lets already-written bytes reach the kernel before a deliberate socket reset. */
+	/** Sends nothing but keep-alive comments (every `keepAliveEveryMs`, or none) until the client or the sandbox closes. */
+	private async stall(writer: BodyWriter, keepAliveEveryMs: number | undefined): Promise<void> {
+		const pause = keepAliveEveryMs && keepAliveEveryMs > 0 ? keepAliveEveryMs : 1000;
+		while (!writer.closed && !this.closed) {
+			await this.sleep(pause);
+			if (keepAliveEveryMs && !(await writer.write(PING))) return;
+		}
+	}
+
+		/** Lets already-written bytes reach the kernel before a deliberate socket reset. */
 	private async waitSocketFlushed(res: ServerResponse): Promise<void> {
 		for (let i = 0; i < 100 && res.socket && res.socket.writableLength > 0; i++) {
 			await new Promise((r) => setImmediate(r));
