@@ -155,6 +155,33 @@ describe('a model reads what failed and what it can do', () => {
 		expect(`${error.message} ${error.description}`).not.toMatch(/ses-|Session →|'Retries'|credential/);
 	});
 
+	it('a question the model wrote too long is turned away, with what to fix: not "not set up correctly"', async () => {
+		// As a tool, the model writes the prompt ($fromAI): a prompt LlamaCloud would refuse is the model's to fix.
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			items: [{ prompt: 'Why? '.repeat(250) }],
+			nodes: [{ name: 'Ask', type: TOOL_NODE_TYPE, parameters: { ...ask, prompt: '={{ $json.prompt }}' } }],
+			mode: 'webhook',
+			streaming: true,
+		});
+		const error = workflowError(result) as unknown as ErrorFields;
+		expect(error.message).toBe(modelText('rejected', 'Prompt is 1250 characters long; LlamaCloud accepts at most 1000'));
+		expect(streamedError(result)).toBe(CHAT_TEXTS.rejected);
+		expect(sandbox.stats.sessionsCreated).toBe(0);
+	});
+
+	it('a chat user whose message is too long is asked to rephrase it', async () => {
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			items: [{ chatInput: 'Why? '.repeat(250) }],
+			nodes: [{ name: 'Ask', parameters: { ...ask, prompt: '={{ $json.chatInput }}' } }],
+			mode: 'webhook',
+			streaming: true,
+		});
+		expect(streamedError(result)).toBe(CHAT_TEXTS.rejected);
+		expect((workflowError(result) as unknown as ErrorFields).context.data).toContain('Shorten the prompt');
+	});
+
 	it('under Continue On Fail the model reads the same words in the error item', async () => {
 		fault(STREAM, { type: 'status', status: 503, body: { detail: 'Service unavailable' } });
 		const result = await run({ tool: true, continueOnFail: true });
