@@ -136,6 +136,18 @@ describe('a chat user reads a short text: what n8n streams, and what the Chat Hu
 		expect(error.description).toContain(`Check session ${sessionOfRun()} with Session → Get`);
 		expect(error.context.data).toBeUndefined();
 	});
+
+	it('a chat user whose message is too long is asked to rephrase it', async () => {
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			items: [{ chatInput: 'Why? '.repeat(250) }],
+			nodes: [{ name: 'Ask', parameters: { ...ask, prompt: '={{ $json.chatInput }}' } }],
+			mode: 'webhook',
+			streaming: true,
+		});
+		expect(streamedError(result)).toBe(CHAT_TEXTS.rejected);
+		expect((workflowError(result) as unknown as ErrorFields).context.data).toContain('Shorten the prompt');
+	});
 });
 
 describe('a model reads what failed and what it can do', () => {
@@ -168,18 +180,6 @@ describe('a model reads what failed and what it can do', () => {
 		expect(error.message).toBe(modelText('rejected', 'Prompt is 1250 characters long; LlamaCloud accepts at most 1000'));
 		expect(streamedError(result)).toBe(CHAT_TEXTS.rejected);
 		expect(sandbox.stats.sessionsCreated).toBe(0);
-	});
-
-	it('a chat user whose message is too long is asked to rephrase it', async () => {
-		const result = await runWorkflow({
-			credentials: credentialsFor(sandbox),
-			items: [{ chatInput: 'Why? '.repeat(250) }],
-			nodes: [{ name: 'Ask', parameters: { ...ask, prompt: '={{ $json.chatInput }}' } }],
-			mode: 'webhook',
-			streaming: true,
-		});
-		expect(streamedError(result)).toBe(CHAT_TEXTS.rejected);
-		expect((workflowError(result) as unknown as ErrorFields).context.data).toContain('Shorten the prompt');
 	});
 
 	it('under Continue On Fail the model reads the same words in the error item', async () => {
