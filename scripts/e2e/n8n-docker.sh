@@ -12,7 +12,10 @@
 #
 # Settings every n8n 3 container running this package needs: N8N_UNVERIFIED_PACKAGES_ENABLED=true (3.0 turned
 # the default to false: unverified packages neither install nor load). For the tests only: SSRF protection off
-# (the LlamaCloud sandbox listens on 127.0.0.1), no telemetry, no secure cookie over plain HTTP.
+# (the LlamaCloud sandbox listens on 127.0.0.1), no telemetry, no secure cookie over plain HTTP. A task-runner
+# auth token: 3.0 keeps only N8N_RUNNERS_MODE=external, and n8n's TaskRunnerModule (2.41.1 and the master
+# copy read) refuses to start in external mode without N8N_RUNNERS_AUTH_TOKEN (MissingAuthTokenError); the
+# package runs no Code, so no runner needs to connect.
 set -euo pipefail
 
 N8N_PORT="${N8N_PORT:-5678}"
@@ -57,6 +60,7 @@ case "${1:-}" in
 			-e N8N_SSRF_PROTECTION_ENABLED=false \
 			-e N8N_SECURE_COOKIE=false -e N8N_DIAGNOSTICS_ENABLED=false -e N8N_VERSION_NOTIFICATIONS_ENABLED=false \
 			-e N8N_RUNNERS_BROKER_PORT="${N8N_RUNNERS_BROKER_PORT:-5679}" \
+			-e N8N_RUNNERS_AUTH_TOKEN="${N8N_RUNNERS_AUTH_TOKEN:-e2e-runners-$(date +%s)}" \
 			-e GENERIC_TIMEZONE=UTC \
 			"$@" "$image" >/dev/null
 		docker exec n8n n8n --version

@@ -1,4 +1,4 @@
-/* eslint-disable @n8n/community-nodes/no-restricted-imports -- Node.js test code, never run inside n8n */
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- Node.js test code (node:fs, __dirname), never run inside n8n */
 /**
  * Every examples/*.json must import with n8n's own CLI, `n8n import:workflow --input=<file>`, as admins
  * script it. That path stores the file's `id` as it is: without one it stops with "SQLITE_CONSTRAINT:

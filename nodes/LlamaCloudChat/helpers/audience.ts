@@ -36,7 +36,9 @@ type Kind = 'rejected' | 'unavailable' | 'transient';
 
 function kindOf(error: NodeApiError | NodeOperationError): Kind {
 	const status = error instanceof NodeApiError ? Number(error.httpCode) : NaN;
-	if (status === 400 || status === 422) return 'rejected';
+	// LlamaCloud turned the message away, or the node did before sending it (the prompt is empty or too
+	// long): its writer, a chat user or a model, can rephrase it.
+	if (status === 400 || status === 422 || error.context.promptRejected === true) return 'rejected';
 	if (status === 401 || status === 403 || status === 404) return 'unavailable';
 	// What did not come from LlamaCloud (no delivery tag) is the node's set-up: a parameter, the
 	// memory, the credential. Everything else from LlamaCloud may pass: 408, 409, 429, 5xx, the network,
@@ -66,9 +68,10 @@ export function modelText(kind: Kind, detail?: string): string {
 	}
 }
 
-/** LlamaCloud's own words in an error message "LlamaCloud error 422: …" (already redacted). */
-function detailOfMessage(message: string): string | undefined {
-	const match = /^LlamaCloud error \d{3}: (.+)$/s.exec(message);
+/** What was wrong with the question: LlamaCloud's own words in "LlamaCloud error 422: …" (already redacted), or the node's about the prompt. */
+function detailOfMessage(error: NodeApiError | NodeOperationError): string | undefined {
+	if (error.context.promptRejected === true) return error.message;
+	const match = /^LlamaCloud error \d{3}: (.+)$/s.exec(error.message);
 	return match ? match[1] : undefined;
 }
 
@@ -87,7 +90,7 @@ export function forReaders<E extends NodeApiError | NodeOperationError>(error: E
 	shown.stack = error.stack;
 	const operator = [error.message, error.description].filter(Boolean).join('\n\n');
 	shown.context = { ...error.context, data: reader === 'model' ? operator : (error.description ?? '') };
-	shown.message = reader === 'model' ? modelText(kind, kind === 'rejected' ? detailOfMessage(error.message) : undefined) : error.message;
+	shown.message = reader === 'model' ? modelText(kind, kind === 'rejected' ? detailOfMessage(error) : undefined) : error.message;
 	shown.description = CHAT_TEXTS[kind];
 	return shown;
 }

@@ -147,16 +147,27 @@ export function parseIndexIds(node: INode, value: unknown, itemIndex: number): s
 	return ids;
 }
 
+/**
+ * Marks an error as the prompt's own: whoever wrote the prompt (a chat user, or a model calling the
+ * node as a tool) can fix it by rephrasing, which helpers/audience.ts tells them.
+ */
+function promptRejected(error: NodeOperationError): NodeOperationError {
+	error.context.promptRejected = true;
+	return error;
+}
+
 export function validatePrompt(node: INode, raw: unknown, itemIndex: number): string {
 	// A number mapped from a previous node is a fine question ("42"); objects and lists are not.
 	const value = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : raw;
 	const mapped = value === undefined ? mappedExpression(node, 'prompt') : undefined;
 	if (mapped) throw missingError(node, 'Prompt', mapped, itemIndex);
 	if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
-		throw new NodeOperationError(node, `Prompt is required, got ${describe(value)}`, {
-			itemIndex,
-			description: 'Type the question, or map it from a previous node, e.g. {{ $json.chatInput }}.',
-		});
+		throw promptRejected(
+			new NodeOperationError(node, `Prompt is required, got ${describe(value)}`, {
+				itemIndex,
+				description: 'Type the question, or map it from a previous node, e.g. {{ $json.chatInput }}.',
+			}),
+		);
 	}
 	if (typeof value !== 'string') {
 		throw new NodeOperationError(node, `Prompt must be text, got ${describe(value)}`, {
@@ -167,10 +178,11 @@ export function validatePrompt(node: INode, raw: unknown, itemIndex: number): st
 	// LlamaCloud counts characters (code points), not UTF-16 units: an emoji is one character.
 	const length = [...value].length;
 	if (length > MAX_PROMPT_LENGTH) {
-		throw new NodeOperationError(
-			node,
-			`Prompt is ${length} characters long; LlamaCloud accepts at most ${MAX_PROMPT_LENGTH}`,
-			{ itemIndex, description: 'Shorten the prompt, or split the question over several messages in the same session.' },
+		throw promptRejected(
+			new NodeOperationError(node, `Prompt is ${length} characters long; LlamaCloud accepts at most ${MAX_PROMPT_LENGTH}`, {
+				itemIndex,
+				description: 'Shorten the prompt, or split the question over several messages in the same session.',
+			}),
 		);
 	}
 	return value;

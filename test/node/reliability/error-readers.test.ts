@@ -136,6 +136,18 @@ describe('a chat user reads a short text: what n8n streams, and what the Chat Hu
 		expect(error.description).toContain(`Check session ${sessionOfRun()} with Session → Get`);
 		expect(error.context.data).toBeUndefined();
 	});
+
+	it('a chat user whose message is too long is asked to rephrase it', async () => {
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			items: [{ chatInput: 'Why? '.repeat(250) }],
+			nodes: [{ name: 'Ask', parameters: { ...ask, prompt: '={{ $json.chatInput }}' } }],
+			mode: 'webhook',
+			streaming: true,
+		});
+		expect(streamedError(result)).toBe(CHAT_TEXTS.rejected);
+		expect((workflowError(result) as unknown as ErrorFields).context.data).toContain('Shorten the prompt');
+	});
 });
 
 describe('a model reads what failed and what it can do', () => {
@@ -153,6 +165,21 @@ describe('a model reads what failed and what it can do', () => {
 		// The operator's message and description are in the details.
 		expect(error.context.data?.startsWith(`${operatorMessage}`)).toBe(true);
 		expect(`${error.message} ${error.description}`).not.toMatch(/ses-|Session →|'Retries'|credential/);
+	});
+
+	it('a question the model wrote too long is turned away, with what to fix: not "not set up correctly"', async () => {
+		// As a tool, the model writes the prompt ($fromAI): a prompt LlamaCloud would refuse is the model's to fix.
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			items: [{ prompt: 'Why? '.repeat(250) }],
+			nodes: [{ name: 'Ask', type: TOOL_NODE_TYPE, parameters: { ...ask, prompt: '={{ $json.prompt }}' } }],
+			mode: 'webhook',
+			streaming: true,
+		});
+		const error = workflowError(result) as unknown as ErrorFields;
+		expect(error.message).toBe(modelText('rejected', 'Prompt is 1250 characters long; LlamaCloud accepts at most 1000'));
+		expect(streamedError(result)).toBe(CHAT_TEXTS.rejected);
+		expect(sandbox.stats.sessionsCreated).toBe(0);
 	});
 
 	it('under Continue On Fail the model reads the same words in the error item', async () => {
