@@ -85,7 +85,9 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			const nodeError = forReaders(failure, reader);
 			// A cancelled execution is not an item's failure to continue past.
 			if (!continueOnFail || nodeError.context.cancelled === true) failures.set(itemIndex, nodeError);
-			results[itemIndex] = [errorItem(this, nodeError, itemIndex)];
+			// Under Continue On Fail the node did not fail: n8n streams nothing of it, and the error item
+			// is the operator's, except for a tool, whose item the model reads.
+			results[itemIndex] = [errorItem(this, reader === 'model' ? nodeError : failure, itemIndex)];
 		}
 		await chatItemDone(this, itemIndex);
 	};

@@ -88,6 +88,8 @@ export function forReaders<E extends NodeApiError | NodeOperationError>(error: E
 	const shown = Object.assign(Object.create(Object.getPrototypeOf(error) as object) as E, error);
 	shown.name = error.name;
 	shown.stack = error.stack;
+	// (Not enumerable, so Object.assign left it out: n8n's Copy error shows it.)
+	if (error.cause !== undefined) Object.defineProperty(shown, 'cause', { value: error.cause, configurable: true, writable: true });
 	const operator = [error.message, error.description].filter(Boolean).join('\n\n');
 	shown.context = { ...error.context, data: reader === 'model' ? operator : (error.description ?? '') };
 	shown.message = reader === 'model' ? modelText(kind, kind === 'rejected' ? detailOfMessage(error) : undefined) : error.message;

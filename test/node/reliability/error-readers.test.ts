@@ -137,6 +137,15 @@ describe('a chat user reads a short text: what n8n streams, and what the Chat Hu
 		expect(error.context.data).toBeUndefined();
 	});
 
+	it('under Continue On Fail nothing is streamed, and the error item keeps what the operator needs', async () => {
+		sandbox.setStreamBehaviour({ mode: 'drop-mid-stream' });
+		const result = await run({ streaming: true, continueOnFail: true });
+		expect(result.error).toBeUndefined();
+		expect(result.chunks.filter((chunk) => chunk.type === 'error')).toEqual([]);
+		const json = expectErrorItem(result.output('Ask')[0], 0);
+		expect(json.description).toContain(`Check session ${sessionOfRun()} with Session → Get`);
+	});
+
 	it('a chat user whose message is too long is asked to rephrase it', async () => {
 		const result = await runWorkflow({
 			credentials: credentialsFor(sandbox),
