@@ -15,7 +15,7 @@ import {
 	type ProjectSeed,
 	type SandboxFixtures,
 } from './fixtures';
-import { frames, BodyWriter, type Framing } from './sse';
+import { frames, BodyWriter, PING, type Framing } from './sse';
 import { Store, type ChatEvent, type IndexRecord, type SessionRecord } from './store';
 import {
 	paginate,
@@ -98,12 +98,24 @@ export interface StreamBehaviour {
 	deltaDelayMs?: number;
 	/** Keeps the connection open (silent) this long after the stop event, as a proxy holding keep-alive might. */
 	holdOpenAfterStopMs?: number;
+	/**
+	 * The turn stalls after this many chat events (0: before the first): no further event and no end,
+	 * the connection kept open until the client closes it (or the sandbox does).
+	 */
+	stallAfterEvents?: number;
+	/**
+	 * A `: ping` comment every this many milliseconds for as long as the stream is open (stalled or
+	 * not), between frames, as sse-starlette (every 15 s by default) and many proxies send: bytes, but no event.
+	 */
+	pingEveryMs?: number;
 }
 
 /** When a turn's frames were written (performance.now() of this process), for streaming checks. */
 export interface TurnTiming {
 	sessionId: string;
 	prompt: string;
+	/** The request arrived (before any latency or fault delay). */
+	startedAt: number;
 	/** Each `text_delta`, when its frame was handed to the socket. */
 	deltas: Array<{ content: string; writtenAt: number }>;
 	/** The response ended (after the `stop` event), or the client went away. */
@@ -298,6 +310,8 @@ class SandboxServer implements Sandbox {
 	private readonly server: http.Server;
 	private readonly sockets = new Set<Socket>();
 	private readonly timers = new Map<NodeJS.Timeout, () => void>();
+	/** The behaviour a `stream` fault gave one request. */
+	private readonly streamFaults = new WeakMap<RecordedRequest, StreamBehaviour>();
 	private readonly routes: Route[];
 	private closed = false;
 	private readonly socketOf = new WeakMap<RecordedRequest, Socket>();
@@ -535,7 +549,8 @@ class SandboxServer implements Sandbox {
 		if (fault && fault.type !== 'delay') deliberate = `injected fault (${fault.type})`;
 		await this.sleep(pickLatency(this.latency));
 		if (this.closed || res.destroyed) return;
-		if (fault && (await this.applyFault(fault, req, res))) return;
+		if (fault?.type === 'stream') this.streamFaults.set(rec, fault.behaviour);
+		else if (fault && (await this.applyFault(fault, req, res))) return;
 		if (this.closed || res.destroyed) return;
 
 		const segs = rec.path.split('/');
@@ -583,6 +598,8 @@ class SandboxServer implements Sandbox {
 		res: ServerResponse,
 	): Promise<boolean> {
 		switch (action.type) {
+			case 'stream':
+				return false; // read by the stream route (streamFaults)
 			case 'drop':
 				req.socket.destroy();
 				return true;
@@ -921,7 +938,8 @@ class SandboxServer implements Sandbox {
 		const skipped = targets.filter((i) => this.unqueryable.has(i.id)).map((i) => i.id);
 		const indexes = targets.filter((i) => !this.unqueryable.has(i.id));
 
-		const b = this.behaviour;
+		const override = this.streamFaults.get(ctx.rec);
+		const b = override ? { ...this.behaviour, ...override } : this.behaviour;
 		const framing: Framing = b.framing ?? 'documented';
 		if (b.events) ctx.offContract('the test scripted the events');
 		else if (framing !== 'documented') ctx.offContract(`framing '${framing}'`);
@@ -992,21 +1010,43 @@ class SandboxServer implements Sandbox {
 			}
 		};
 		let stop: ChatEvent | undefined;
-		const timing: TurnTiming = { sessionId: session.session_id, prompt: body.prompt, deltas: [] };
+		const timing: TurnTiming = { sessionId: session.session_id, prompt: body.prompt, startedAt: ctx.startedAt, deltas: [] };
 		this.turnTimings.push(timing);
 		res.on('close', () => (timing.finishedAt ??= performance.now()));
+		// Frames and keep-alive comments take turns on the wire, never inside each other; a ping first
+		// flushes what a chunked write held back.
+		let wire: Promise<boolean> = Promise.resolve(true);
+		const send = (text: string | Buffer): Promise<boolean> => (wire = wire.then(async () => await writer.write(text)));
+		let open = true;
+		if (b.pingEveryMs && b.pingEveryMs > 0) {
+			const every = b.pingEveryMs;
+			void (async () => {
+				while (open && !writer.closed && !this.closed) {
+					await this.sleep(every);
+					await (wire = wire.then(async () => open && (await writer.flush()) && (await writer.write(PING))));
+				}
+			})();
+		}
+		res.on('close', () => (open = false));
+		let written = 0;
 		for (const frame of frames(events, framing, errorMessage, stampDuration)) {
+			if (frame.event && b.stallAfterEvents !== undefined && written++ === b.stallAfterEvents) {
+				await writer.flush();
+				await this.stall(res);
+				this.store.touch(session);
+				return;
+			}
 			if (cutAt >= 0 && frame.event && frame.event === events[cutAt]) {
 				// Half of this event's bytes, then a hard socket reset.
 				const buf = Buffer.from(frame.text, 'utf8');
-				await writer.write(buf.subarray(0, Math.max(1, Math.floor(buf.length / 2))));
+				await send(buf.subarray(0, Math.max(1, Math.floor(buf.length / 2))));
 				await writer.flush();
 				await this.waitSocketFlushed(res);
 				res.socket?.destroy();
 				this.store.touch(session);
 				return;
 			}
-			if (!(await writer.write(frame.text))) break;
+			if (!(await send(frame.text))) break;
 			if (frame.event?.type === 'text_delta') {
 				timing.deltas.push({ content: String(frame.event.content ?? ''), writtenAt: performance.now() });
 				if (b.deltaDelayMs) await this.sleep(b.deltaDelayMs);
@@ -1020,6 +1060,8 @@ class SandboxServer implements Sandbox {
 			}
 			await writer.eventGap();
 		}
+		open = false; // the stop was sent: no comment after it
+		await wire;
 		const delivered = !writer.closed && (await writer.flush());
 		this.store.touch(session);
 		if (!delivered) return;
@@ -1030,6 +1072,11 @@ class SandboxServer implements Sandbox {
 		timing.finishedAt = performance.now();
 		if (res.destroyed) return;
 		res.end();
+	}
+
+	/** Holds a stalled stream open (only `pingEveryMs` comments flow) until the client goes away or the sandbox closes. */
+	private async stall(res: ServerResponse): Promise<void> {
+		while (!res.destroyed && !this.closed) await Promise.race([this.sleep(1000), new Promise((resolve) => res.once('close', resolve))]);
 	}
 
 	private applyStop(session: SessionRecord, stop: ChatEvent, indexes: IndexRecord[]): void {
