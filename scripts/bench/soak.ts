@@ -472,7 +472,8 @@ export async function runSoak(options: SoakOptions): Promise<boolean> {
 			`Faults: ${count('cut')} streams cut mid-answer, ${count('stall')} stalled behind keep-alives (half before the first event, half after it), ` +
 				`${count('cancel-mid')} executions cancelled mid-answer, ${count('cancel-wait')} while waiting; every stream sends \`: ping\` every ${behaviour.pingEveryMs} ms.`,
 			`Outcomes: ${answered} answered, ${failed} failed, ${executions.filter((e) => e.cancelledAt !== undefined).length} cancelled (by the plan or the watchdog); ` +
-				`stalled streams took ${stalls.map((e) => (e.ended ? `${fmt(e.wallMs / 1000, 1)} s` : 'the watchdog')).join(', ')}.`,
+				`stalled streams: ${stalls.filter((e) => !e.ended).length} of ${stalls.length} ran into the watchdog, the others ended after ` +
+				`${fmt(median(stalls.filter((e) => e.ended).map((e) => e.wallMs / 1000)), 1)} s (median).`,
 			`Sessions: ${stats.sessionsCreated} created, ${stats.sessionsDeleted} deleted, ${inSandbox.length} left in the sandbox; the node's store references ${byNode.size}, the memories ${byMemory.size}.`,
 			`Sandbox: ${log.messages.length} message streams received for ${turns.length} messages; soak wall time ${fmt(soakMs / 1000, 1)} s; ` +
 				`CPU of the n8n process (engine, node, harness): ${fmt(cpuMsPerExecution, 1)} ms per execution. Wall times include waiting for a CPU: ${options.concurrency} executions share one process, on a machine shared with other jobs.`,

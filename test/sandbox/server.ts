@@ -1076,7 +1076,8 @@ class SandboxServer implements Sandbox {
 
 	/** Holds a stalled stream open (only `pingEveryMs` comments flow) until the client goes away or the sandbox closes. */
 	private async stall(res: ServerResponse): Promise<void> {
-		while (!res.destroyed && !this.closed) await Promise.race([this.sleep(1000), new Promise((resolve) => res.once('close', resolve))]);
+		const gone = new Promise((resolve) => res.once('close', resolve));
+		while (!res.destroyed && !this.closed) await Promise.race([this.sleep(1000), gone]);
 	}
 
 	private applyStop(session: SessionRecord, stop: ChatEvent, indexes: IndexRecord[]): void {
