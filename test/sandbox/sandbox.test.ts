@@ -566,6 +566,26 @@ describe('chat sessions: create / list / get / summary / delete (§7.1–§7.5)'
 });
 
 describe('stream messages (§7.6)', () => {
+	test('stallAfterEvents: one event, then only `: ping` every keepAliveEveryMs, the connection open; other prompts pass with stallPrompt', async () => {
+		const s = await createSession(['idx-q3-reports']);
+		sb.setStreamBehaviour({ stallAfterEvents: 1, keepAliveEveryMs: 50, stallPrompt: 'Stalls' });
+		const abort = new AbortController();
+		const res = await fetch(`${sb.url}/api/v1/chat/${s.session_id}/messages/stream`, {
+			method: 'POST',
+			headers: { Authorization: `Bearer ${sb.apiKey}`, 'Content-Type': 'application/json' },
+			body: JSON.stringify({ index_ids: ['idx-q3-reports'], prompt: 'Stalls' }),
+			signal: abort.signal,
+		});
+		setTimeout(() => abort.abort(), 500);
+		const { text } = await readUntilError(res);
+		expect(parseSse(text).map((e) => e.data.type)).toEqual(['thinking_delta']);
+		const afterEvent = text.slice(text.indexOf('thinking_delta'));
+		expect(afterEvent.split(': ping\n\n').length - 1).toBeGreaterThanOrEqual(4);
+
+		const other = await stream(s.session_id, 'What grew in Q3?', ['idx-q3-reports']);
+		expect(parseSse(other.text).map((e) => e.data.type).slice(-1)).toEqual(['stop']);
+	});
+
 	test('happy path: SSE sequence, then history, title, job_metadata and lock are updated', async () => {
 		const s = await createSession(['idx-q3-reports', 'idx-product-handbook']);
 		const r = await stream(s.session_id, 'What were the main findings in Q3 revenue?', [
@@ -830,7 +850,7 @@ describe('stream messages (§7.6)', () => {
 		expect(parseSse(r.text).map((e) => e.data.type).pop()).toBe('stop');
 	});
 
-	test('stallAfterEvents: no further event and no end, only the keep-alive pings, until the client leaves', async () => {
+	test('pingEveryMs also fills a stalled stream (stallAfterEvents): no further event and no end, only the pings, until the client leaves', async () => {
 		const s = await createSession(['idx-q3-reports']);
 		sb.setStreamBehaviour({ pingEveryMs: 10, stallAfterEvents: 1 });
 		const controller = new AbortController();

@@ -99,10 +99,14 @@ export interface StreamBehaviour {
 	/** Keeps the connection open (silent) this long after the stop event, as a proxy holding keep-alive might. */
 	holdOpenAfterStopMs?: number;
 	/**
-	 * The turn stalls after this many chat events (0: before the first): no further event and no end,
-	 * the connection kept open until the client closes it (or the sandbox does).
+	 * The turn stalls after this many chat events: no further event, the connection kept open until
+	 * the client closes it (or the sandbox does). `keepAliveEveryMs` fills the silence.
 	 */
 	stallAfterEvents?: number;
+	/** While a turn is stalled, a `: ping` comment every this many ms, as sse-starlette (every 15 s by default) and proxies send. */
+	keepAliveEveryMs?: number;
+	/** Only the message with this prompt stalls (default: every message). */
+	stallPrompt?: string;
 	/**
 	 * A `: ping` comment every this many milliseconds for as long as the stream is open (stalled or
 	 * not), between frames, as sse-starlette (every 15 s by default) and many proxies send: bytes, but no event.
@@ -1028,11 +1032,13 @@ class SandboxServer implements Sandbox {
 			})();
 		}
 		res.on('close', () => (open = false));
+		const stallAt = b.stallAfterEvents !== undefined && (b.stallPrompt === undefined || b.stallPrompt === body.prompt) ? b.stallAfterEvents : -1;
+		if (stallAt >= 0) ctx.offContract('a stalled turn (no stop event)');
 		let written = 0;
 		for (const frame of frames(events, framing, errorMessage, stampDuration)) {
-			if (frame.event && b.stallAfterEvents !== undefined && written++ === b.stallAfterEvents) {
+			if (frame.event && written++ === stallAt) {
 				await writer.flush();
-				await this.stall(res);
+				await this.stall(writer, b.keepAliveEveryMs);
 				this.store.touch(session);
 				return;
 			}
@@ -1074,12 +1080,6 @@ class SandboxServer implements Sandbox {
 		res.end();
 	}
 
-	/** Holds a stalled stream open (only `pingEveryMs` comments flow) until the client goes away or the sandbox closes. */
-	private async stall(res: ServerResponse): Promise<void> {
-		const gone = new Promise((resolve) => res.once('close', resolve));
-		while (!res.destroyed && !this.closed) await Promise.race([this.sleep(1000), gone]);
-	}
-
 	private applyStop(session: SessionRecord, stop: ChatEvent, indexes: IndexRecord[]): void {
 		const usage = (stop.usage && typeof stop.usage === 'object' ? stop.usage : {}) as Record<
 			string,
@@ -1096,7 +1096,16 @@ class SandboxServer implements Sandbox {
 		};
 	}
 
-	/** Lets already-written bytes reach the kernel before a deliberate socket reset. */
+	/** Sends nothing but keep-alive comments (every `keepAliveEveryMs`, or none) until the client or the sandbox closes. */
+	private async stall(writer: BodyWriter, keepAliveEveryMs: number | undefined): Promise<void> {
+		const pause = keepAliveEveryMs && keepAliveEveryMs > 0 ? keepAliveEveryMs : 1000;
+		while (!writer.closed && !this.closed) {
+			await this.sleep(pause);
+			if (keepAliveEveryMs && !(await writer.write(PING))) return;
+		}
+	}
+
+		/** Lets already-written bytes reach the kernel before a deliberate socket reset. */
 	private async waitSocketFlushed(res: ServerResponse): Promise<void> {
 		for (let i = 0; i < 100 && res.socket && res.socket.writableLength > 0; i++) {
 			await new Promise((r) => setImmediate(r));

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- Node.js test/dev code, never run inside n8n */
 /**
  * The node's code stands on five floors, and imports only run down (or stay in their own folder):
  * the node class; actions; methods and turn; transport and conversations; helpers. A module that

@@ -549,3 +549,38 @@ describe('SseParser: told when a long data line starts', () => {
 		expect(names).toEqual(['text']);
 	});
 });
+
+describe('SseParser: what counts as progress of the stream (carriedData)', () => {
+	/** For each chunk in turn, whether the parser saw bytes of a `data` field in it. */
+	function progressOf(chunks: string[]): boolean[] {
+		const parser = new SseParser();
+		return chunks.map((chunk) => {
+			parser.push(chunk);
+			return parser.carriedData;
+		});
+	}
+
+	it('counts no comment, blank keep-alive line or data-less field, however often they come', () => {
+		expect(progressOf([': ping\n\n', ': ping - 2026-12-07 03:00:00\r\n\r\n', '\n', '\r\n', 'event: ping\n\n', 'id: 7\nretry: 1000\n\n', ':\n'])).toEqual([
+			false, false, false, false, false, false, false,
+		]);
+	});
+
+	it('counts every piece of a long data line as it arrives, before the line (and its event) is complete', () => {
+		const line = `data: {"type":"text","content":"${'x'.repeat(300)}"}`;
+		const pieces = [line.slice(0, 100), line.slice(100, 200), line.slice(200), '\n', '\n'];
+		expect(progressOf(pieces)).toEqual([true, true, true, false, false]);
+	});
+
+	it('tells a data line from a comment even when its field name is split over chunks', () => {
+		expect(progressOf(['da', 'ta: {"type":"text_delta"}\n\n'])).toEqual([false, true]);
+		expect(progressOf([':', ' data: not a field\n\n'])).toEqual([false, false]);
+		expect(progressOf(['dat', 'ax: no such field\n\n'])).toEqual([false, false]);
+		expect(progressOf(['event: delta\n', 'data', ':'])).toEqual([false, false, true]);
+	});
+
+	it('counts a `data` line without a colon, and a comment between data lines does not count', () => {
+		expect(progressOf(['data\n\n'])).toEqual([true]);
+		expect(progressOf(['data: a\n', ': ping\n', 'data: b\n\n'])).toEqual([true, false, true]);
+	});
+});

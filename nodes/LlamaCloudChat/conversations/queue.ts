@@ -1,5 +1,7 @@
 import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
 
+import { cancelSignalOf, cancelledError, whenAborted } from '../helpers/cancel';
+
 /** Messages of one conversation that may wait in this process while another one is answered. */
 export const MAX_WAITING_PER_CONVERSATION = 4;
 
@@ -41,18 +43,31 @@ class ConversationQueues {
 		const current = new Promise<void>((resolve) => (release = resolve));
 		const tail = (previous ?? Promise.resolve()).then(async () => await current);
 		this.tails.set(key, tail);
+		// The conversation is free once this message and every one before it are done.
+		const done = () => {
+			release();
+			if (this.tails.get(key) === tail) this.tails.delete(key);
+		};
 		if (previous) {
 			this.waiting.set(key, waiting + 1);
-			await previous;
+			// A message whose execution is cancelled leaves the queue at once, sending nothing: it gives
+			// its place back, and the messages behind it still wait for the one before it (`tail`).
+			const cancel = whenAborted(cancelSignalOf(context));
+			const cancelled = await Promise.race([previous.then(() => false), cancel.aborted]);
+			cancel.stop();
 			const left = (this.waiting.get(key) ?? 1) - 1;
 			if (left > 0) this.waiting.set(key, left);
 			else this.waiting.delete(key);
+			if (cancelled) {
+				release();
+				void tail.then(done);
+				throw cancelledError(context, 'while an earlier message of this conversation was being answered', itemIndex);
+			}
 		}
 		try {
 			return await task();
 		} finally {
-			release();
-			if (this.tails.get(key) === tail) this.tails.delete(key);
+			done();
 		}
 	}
 }

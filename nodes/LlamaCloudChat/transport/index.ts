@@ -8,6 +8,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { elapsed } from '../helpers/timers';
 import { rememberSent } from './sentTurns';
 import { cancelSignalOf, waitUnlessCancelled } from './wait';
 
@@ -29,7 +30,7 @@ export interface ByteStream extends AsyncIterable<Uint8Array | string> {
 
 export interface AnswerStream {
 	body: ByteStream;
-	/** Call for every chunk read: it restarts the idle timeout. */
+	/** Call when the stream made progress (an SSE event's data arrived): it restarts the idle timeout. */
 	received(): void;
 	/** Call when done reading, however it ended. */
 	finished(): void;
@@ -65,6 +66,8 @@ export interface RequestConfig {
 	 * so the retry counts as done rather than failing a delete that happened.
 	 */
 	notFoundAfterRetryIsDone?: boolean;
+	/** Gives up when it aborts (e.g. a chat turn's time ran out): the request is aborted, a retry wait ends. */
+	stop?: AbortSignal;
 }
 
 interface RequestSettings {
@@ -155,14 +158,16 @@ function eitherSignal(own: AbortSignal, other: AbortSignal | undefined): AbortSi
  * cancelled, or our deadline struck"; n8n versions that keep a request's own `abortSignal` get the
  * same signal that way.
  */
-function sendAbortable(context: LlamaCloudFunctions, request: IHttpRequestOptions, abort: AbortController) {
-	const signal = eitherSignal(abort.signal, cancelSignalOf(context));
+function sendAbortable(context: LlamaCloudFunctions, request: IHttpRequestOptions, abort: AbortController, stop?: AbortSignal) {
+	const signal = eitherSignal(eitherSignal(abort.signal, stop), cancelSignalOf(context));
 	const requester = Object.create(context, { getExecutionCancelSignal: { value: () => signal } }) as LlamaCloudFunctions;
 	return context.helpers.httpRequestWithAuthentication.call(requester, CREDENTIAL_TYPE, {
 		...request,
 		abortSignal: signal,
 	}) as Promise<IN8nHttpFullResponse>;
 }
+
+const DEADLINE: unique symbol = Symbol('deadline');
 
 /**
  * The request timeout for a stream: how long LlamaCloud may take to start answering. (n8n's own
@@ -175,25 +180,21 @@ async function answerStarts(
 	abort: AbortController,
 ): Promise<IN8nHttpFullResponse> {
 	let timedOut = false;
-	const timer = AbortSignal.timeout(timeoutMs);
-	let onTimeout: () => void = () => {};
-	const deadline = new Promise<never>((_, reject) => {
-		onTimeout = () => {
-			timedOut = true;
-			abort.abort();
-			reject(Object.assign(new Error(`timeout of ${timeoutMs}ms exceeded`), { code: 'ECONNABORTED' }));
-		};
-		timer.addEventListener('abort', onTimeout);
-	});
+	const answered = new AbortController();
+	const deadline = elapsed(timeoutMs, answered.signal).then((): typeof DEADLINE => DEADLINE);
 	// Only an answer that came in time is read; one that raced the deadline is closed.
 	sent.then(
 		(late) => timedOut && (late.body as unknown as ByteStream | undefined)?.destroy?.(),
 		() => undefined,
 	);
 	try {
-		return await Promise.race([sent, deadline]);
+		const first = await Promise.race([sent, deadline]);
+		if (first !== DEADLINE) return first;
+		timedOut = true;
+		abort.abort();
+		throw Object.assign(new Error(`timeout of ${timeoutMs}ms exceeded`), { code: 'ECONNABORTED' });
 	} finally {
-		timer.removeEventListener('abort', onTimeout);
+		answered.abort(); // ends the timer
 	}
 }
 
@@ -262,7 +263,7 @@ async function execute(
 			let response: IN8nHttpFullResponse;
 			if (config.stream) {
 				const abort = new AbortController();
-				response = await answerStarts(sendAbortable(context, request, abort), timeoutMs, abort);
+				response = await answerStarts(sendAbortable(context, request, abort, config.stop), timeoutMs, abort);
 			} else {
 				response = (await context.helpers.httpRequestWithAuthentication.call(
 					context,
@@ -301,8 +302,9 @@ async function execute(
 				maxRetries,
 				delayMs,
 			});
-			await waitUnlessCancelled(context, delayMs, 'while waiting to retry a LlamaCloud request', config.itemIndex);
-			continue;
+			await waitUnlessCancelled(context, delayMs, 'while waiting to retry a LlamaCloud request', config.itemIndex, config.stop);
+			// Given up during the wait: the failed attempt stands (its caller says why it gave up).
+			if (!config.stop?.aborted) continue;
 		}
 
 		const errorContext = { method, path, itemIndex: config.itemIndex, retries, mode, retriable, waitTooLongMs };
@@ -356,31 +358,32 @@ export async function llamaCloudStream(
 }
 
 /**
- * Destroys `body` when no chunk was read for `idleMs`. One timer per quiet period (re-armed for the
- * time left), not one per chunk; `AbortSignal.timeout` timers never keep the process alive. It
- * relies on nothing but the reader, so it works on whatever stream n8n's HTTP client hands over.
+ * Destroys `body` when the reader reported no progress for `idleMs`. One timer per quiet period
+ * (re-armed for the time left), not one per event; it ends when the reader is done. It relies on
+ * nothing but the reader, so it works on whatever stream n8n's HTTP client hands over.
  */
 function watchIdle(body: ByteStream, idleMs: number): Omit<AnswerStream, 'body'> {
-	let lastChunkAt = Date.now();
+	let lastProgressAt = Date.now();
 	let idle = false;
-	let ended = false;
+	const ended = new AbortController();
 	let strike: (error: Error) => void = () => {};
 	const whenIdle = new Promise<never>((_, reject) => (strike = reject));
 	whenIdle.catch(() => {}); // observed by the reader's race; never unhandled
-	const arm = (ms: number) => AbortSignal.timeout(ms).addEventListener('abort', check);
-	const check = () => {
-		if (ended) return;
-		const quietFor = Date.now() - lastChunkAt;
-		if (quietFor < idleMs) return arm(idleMs - quietFor);
+	const watch = async () => {
+		for (let wait = idleMs; ; wait = idleMs - (Date.now() - lastProgressAt)) {
+			if (wait <= 0) break;
+			await elapsed(wait, ended.signal);
+			if (ended.signal.aborted) return;
+		}
 		idle = true;
 		const error = new Error('idle timeout');
 		strike(error);
 		body.destroy(error);
 	};
-	arm(idleMs);
+	void watch();
 	return {
-		received: () => (lastChunkAt = Date.now()),
-		finished: () => (ended = true),
+		received: () => (lastProgressAt = Date.now()),
+		finished: () => ended.abort(),
 		idleTimedOut: () => idle,
 		whenIdle,
 	};

@@ -10,6 +10,9 @@ export interface SseMessage {
 	data: string;
 }
 
+/** `data:` as bytes. */
+const DATA_FIELD = [100, 97, 116, 97, 58];
+
 /** `data:` at the start of a line's bytes (past its end, a Uint8Array reads `undefined`). */
 function startsWithData(bytes: Uint8Array): boolean {
 	return bytes[0] === 100 && bytes[1] === 97 && bytes[2] === 116 && bytes[3] === 97 && bytes[4] === 58;
@@ -37,6 +40,21 @@ export class SseParser {
 
 	private eventName: string | undefined;
 
+	/** Whether the current line is a `data` field; `undefined` while too little of it arrived to tell. */
+	private lineIsData: boolean | undefined;
+
+	/** How many bytes of `data:` the current line starts with so far. */
+	private dataPrefix = 0;
+
+	/**
+	 * Whether the last chunk pushed carried bytes of a `data` field: what counts as the stream's
+	 * progress. Only `data` makes an SSE event (a message without data is never dispatched), so
+	 * comments (`: ping`), blank keep-alive lines and data-less fields (`event:`, `id:`, `retry:`)
+	 * never count, however often they come. The bytes of a data line count as they arrive, before
+	 * the line ends: a megabyte-long `text` block spread over many slow chunks is progress, not silence.
+	 */
+	carriedData = false;
+
 	/**
 	 * @param onEventName told each `event:` name as soon as its line arrives, before the data.
 	 * @param onDataStart told the first piece of a message's first `data:` line (without `data:`)
@@ -49,6 +67,7 @@ export class SseParser {
 
 	/** Parses a chunk and returns the messages it completed. Only the new bytes are scanned. */
 	push(chunk: Uint8Array | string): SseMessage[] {
+		this.carriedData = false;
 		return this.scan(typeof chunk === 'string' ? this.encoder.encode(chunk) : chunk);
 	}
 
@@ -74,6 +93,7 @@ export class SseParser {
 		for (let i = start; i < bytes.length; i++) {
 			const code = bytes[i];
 			if (code !== 10 && code !== 13) continue;
+			this.noteLineBytes(bytes.subarray(start, i), true);
 			const message = this.line(this.takeLine(bytes.subarray(start, i)));
 			if (message) messages.push(message);
 			if (code === 13) {
@@ -84,6 +104,7 @@ export class SseParser {
 		}
 		if (start < bytes.length) {
 			const piece = bytes.subarray(start);
+			this.noteLineBytes(piece, false);
 			if (this.onDataStart && this.lineParts.length === 0 && this.dataLines.length === 0 && startsWithData(piece)) {
 				const head = this.decoder.decode(piece.subarray(5, 5 + 64));
 				this.onDataStart(head.charCodeAt(0) === 32 ? head.slice(1) : head);
@@ -92,6 +113,21 @@ export class SseParser {
 			this.lineParts.push(piece.slice());
 		}
 		return messages;
+	}
+
+	/** Follows the kind of the current line through its next bytes (`ended`: the line ends after them). */
+	private noteLineBytes(part: Uint8Array, ended: boolean): void {
+		for (let i = 0; this.lineIsData === undefined && i < part.length; i++) {
+			if (part[i] !== DATA_FIELD[this.dataPrefix]) this.lineIsData = false;
+			else if (++this.dataPrefix === DATA_FIELD.length) this.lineIsData = true;
+		}
+		// `data` without a colon is a data field too (with an empty value).
+		if (this.lineIsData === undefined && ended) this.lineIsData = this.dataPrefix === 4;
+		if (this.lineIsData === true && part.length > 0) this.carriedData = true;
+		if (ended) {
+			this.lineIsData = undefined;
+			this.dataPrefix = 0;
+		}
 	}
 
 	private takeLine(lastPart: Uint8Array): string {

@@ -3,18 +3,17 @@
 // n8n's real execution engine against the sandbox. Each row of the matrix is one kind of failure;
 // the retry policy is the one in transport/retry.ts (see the API reference §4–§5).
 
-// The transport waits through n8n-workflow's `sleep`. Record every wait it asks for (the specs
-// check them) and keep the real pause short, so backoff rows do not slow the suite down.
+// Retries (and Batch Interval) wait through transport/wait.ts's waitUnlessCancelled. Record every
+// wait asked for (the specs check them) and keep the real pause short, so backoff rows do not slow the
+// suite down. The node's other timers (idle timeout, Turn Timeout) run as they are.
 const mockSleeps: number[] = [];
-jest.mock('n8n-workflow', () => {
-	const actual = jest.requireActual('n8n-workflow') as Record<string, unknown> & {
-		sleep(ms: number): Promise<void>;
-	};
+jest.mock('../../../nodes/LlamaCloudChat/transport/wait', () => {
+	const actual = jest.requireActual('../../../nodes/LlamaCloudChat/transport/wait') as typeof import('../../../nodes/LlamaCloudChat/transport/wait');
 	return {
 		...actual,
-		sleep: async (ms: number) => {
-			mockSleeps.push(ms);
-			await actual.sleep(Math.min(ms, 5));
+		waitUnlessCancelled: async (...args: Parameters<typeof actual.waitUnlessCancelled>) => {
+			mockSleeps.push(args[1]);
+			await actual.waitUnlessCancelled(args[0], Math.min(args[1], 5), ...args.slice(2));
 		},
 	};
 });

@@ -16,6 +16,15 @@ export const promptProperty: INodeProperties = {
 
 export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
 
+/**
+ * How long a whole turn may take, from sending the message to its last event. LlamaCloud documents
+ * no limit for a turn; the turns its docs record take seconds (`duration_ms` 5,321.7 for a run of
+ * 3 agent steps, reference §7.3), and each step is bounded in practice by the model's own time.
+ * 10 minutes is five Stream Idle Timeouts: room for an agent loop over 10 indexes with long
+ * reasoning, while a turn held open by keep-alives alone still ends the same hour.
+ */
+export const DEFAULT_TURN_TIMEOUT_MS = 600_000;
+
 /** Options of the operations that send a message (Send and Ask). */
 export const messageOptions: INodeProperties[] = [
 	{
@@ -66,17 +75,29 @@ export const messageOptions: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 1 },
 		default: DEFAULT_STREAM_IDLE_TIMEOUT_MS,
-		description: 'Fail when LlamaCloud sends nothing for this long while the answer streams, in milliseconds',
+		description:
+			'Fail when LlamaCloud sends no event for this long while the answer streams, in milliseconds. Keep-alive comments do not count.',
+	},
+	{
+		displayName: 'Turn Timeout (Ms)',
+		name: 'turnTimeout',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: DEFAULT_TURN_TIMEOUT_MS,
+		description:
+			'Fail the turn and close its connection when LlamaCloud has not finished answering this long after the message was sent, in milliseconds. The default, 10 minutes, leaves long agent turns room: the turns LlamaCloud documents take seconds.',
 	},
 ];
 
 export function readMessageOptions(context: IExecuteFunctions, itemIndex: number): MessageOptions {
 	const options = context.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const idle = Number(options.streamIdleTimeout ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS);
+	const turn = Number(options.turnTimeout ?? DEFAULT_TURN_TIMEOUT_MS);
 	return {
 		includeEvents: options.includeEvents === true,
 		simplify: options.simplify !== false,
 		idleTimeoutMs: Number.isFinite(idle) && idle > 0 ? idle : DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+		turnTimeoutMs: Number.isFinite(turn) && turn > 0 ? turn : DEFAULT_TURN_TIMEOUT_MS,
 		requireAllIndexes: typeof options.requireAllIndexes === 'boolean' ? options.requireAllIndexes : undefined,
 		streamToChat: options.streamToChat !== false,
 		appendSources: options.appendSources === 'always' || options.appendSources === 'never' ? options.appendSources : 'streaming',
