@@ -414,7 +414,7 @@ export async function runSoak(options: SoakOptions): Promise<boolean> {
 		const rssGrowth = after.rss - before.rss;
 		const rows: SoakRow[] = [
 			{
-				metric: `Executions that did not end within the watchdog (${WATCHDOG_MS / 1000} s; the node's Stream Idle Timeout ${STREAM_IDLE_TIMEOUT_MS / 1000} s)`,
+				metric: `Executions that did not end within the watchdog (${WATCHDOG_MS / 1000} s; Ask's Stream Idle Timeout ${STREAM_IDLE_TIMEOUT_MS / 1000} s, Turn Timeout ${TURN_TIMEOUT_MS / 1000} s)`,
 				measured: `${notEnded.length} of ${executions.length}` + (notEnded.length ? ` (${neverEnded.length} still running ${AFTER_CANCEL_MS / 1000} s after the watchdog cancelled them)` : ''),
 				goal: '0',
 				verdict: notEnded.length === SOAK_GOALS.notEnded ? 'PASS' : 'MISSED',
