@@ -67,7 +67,6 @@ export async function runChatTurn(
 			"The turn may still finish on LlamaCloud, and its connection was closed. Check the session before asking again, or raise the 'Turn Timeout' option.",
 		);
 		error.context.session_id = request.sessionId;
-		error.context.turnTimedOut = true;
 		return error;
 	};
 	const cancel = whenAborted(cancelSignalOf(context));
