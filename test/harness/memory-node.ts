@@ -52,6 +52,24 @@ export class StoredHistory extends BaseListChatMessageHistory {
 	}
 }
 
+/** A stored history that hands its messages over newest first, as a memory reading a sorted set backwards would. */
+export class NewestFirstHistory extends StoredHistory {
+	async getMessages(): Promise<BaseMessage[]> {
+		return (await super.getMessages()).reverse();
+	}
+}
+
+/** Messages a trimming history keeps: the last ones, as a capped Redis list (LTRIM) does. */
+export const TRIMMED_HISTORY_KEEPS = 4;
+
+/** A stored history that keeps only its last TRIMMED_HISTORY_KEEPS messages. */
+export class TrimmedHistory extends StoredHistory {
+	async addMessage(message: BaseMessage): Promise<void> {
+		await super.addMessage(message);
+		this.rows.splice(0, Math.max(0, this.rows.length - TRIMMED_HISTORY_KEEPS));
+	}
+}
+
 type History = StoredHistory | InMemoryChatMessageHistory | SdkHistory;
 
 /** Histories by kind and session key. */
@@ -62,7 +80,8 @@ export function historyOf(sessionKey: string, kind = 'stored'): History {
 	const id = `${kind}\u0000${sessionKey}`;
 	let history = memoryHistories.get(id);
 	if (!history) {
-		history = kind === 'sdk' ? new SdkHistory() : kind === 'simple' ? new InMemoryChatMessageHistory() : new StoredHistory(sessionKey);
+		const stored = { newestFirst: NewestFirstHistory, trimmed: TrimmedHistory }[kind] ?? StoredHistory;
+		history = kind === 'sdk' ? new SdkHistory() : kind === 'simple' ? new InMemoryChatMessageHistory() : new stored(sessionKey);
 		memoryHistories.set(id, history);
 	}
 	return history;
@@ -109,6 +128,8 @@ export class TestChatMemory implements INodeType {
 				type: 'options',
 				options: [
 					{ name: 'Stored as JSON, Named by Its Session Key (Redis, Postgres Chat Memory)', value: 'stored' },
+					{ name: 'Stored, Handed Over Newest First', value: 'newestFirst' },
+					{ name: 'Stored, Keeping Only Its Last Messages', value: 'trimmed' },
 					{ name: 'In Memory, Unnamed (Simple Memory)', value: 'simple' },
 					{ name: "n8n's AI Node SDK (Drops Message Metadata)", value: 'sdk' },
 					{ name: 'Not a Chat Memory: No saveContext', value: 'noSaveContext' },
