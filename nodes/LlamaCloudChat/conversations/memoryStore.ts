@@ -173,7 +173,7 @@ export async function withMemoryConversation<T>(
 		// Not silently: a conversation whose answers carry references that do not open loses its history.
 		const unopened = anyRef && !ref ? UNOPENED_REFERENCE_WARNING : undefined;
 		if (unopened) context.logger.warn(unopened, { node: node.name });
-		// Answers that name no session at all: the memory trimmed or reordered ours away, or never had one.
+		// Answers that name no session at all: the memory trimmed ours away, dropped their metadata, or other nodes wrote them.
 		const unreferenced = anyAnswer && !anyRef ? NO_REFERENCE_WARNING : undefined;
 		const warn = (warning: string) => {
 			context.logger.warn(warning, { node: node.name });
