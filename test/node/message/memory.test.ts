@@ -455,6 +455,18 @@ describe('Message → Ask with a memory: references are found by what they say, 
 		expect(next).toEqual({ session_id: newer, turn: 5, new_session: false, store: 'memory' });
 	});
 
+	it('of two references sealed at the same millisecond, the later in the history is continued', async () => {
+		const earlier = await createOtherSession();
+		const later = await createOtherSession();
+		const usedAt = Date.now() - 60_000;
+		await addToHistory('chat-tie', [
+			answerWithRef(sealSessionRef({ session: earlier, turns: 2, usedAt }, bindingFor('chat-tie'), sandbox.apiKey)),
+			answerWithRef(sealSessionRef({ session: later, turns: 6, usedAt }, bindingFor('chat-tie'), sandbox.apiKey)),
+		]);
+		const next = conversationOf(await chat('chat-tie', 'And the risks?'));
+		expect(next).toEqual({ session_id: later, turn: 7, new_session: false, store: 'memory' });
+	});
+
 	it('a memory that trimmed the answer carrying the reference away is noticed: earlier answers, none with a reference', async () => {
 		const memory = { kind: 'trimmed' };
 		const first = conversationOf(await chat('chat-trimmed', 'What grew in Q3?', { memory }));
