@@ -884,6 +884,26 @@ describe('stream messages (§7.6)', () => {
 		expect(sb.turnTimings.map((t) => t.finishedAt! >= t.startedAt)).toEqual([true, true]);
 	});
 
+	test('a second message in a session while the first is answered: 409 with a detail, nothing stored; the session takes the next one', async () => {
+		const s = await createSession(['idx-q3-reports']);
+		sb.setStreamBehaviour({ deltaDelayMs: 300 }); // the first answer takes a second or more
+		const first = await fetch(`${sb.url}/api/v1/chat/${s.session_id}/messages/stream`, {
+			method: 'POST',
+			headers: { Authorization: `Bearer ${sb.apiKey}`, 'Content-Type': 'application/json' },
+			body: JSON.stringify({ prompt: 'Q3 revenue', index_ids: ['idx-q3-reports'] }),
+		});
+		expect(first.status).toBe(200);
+		const second = await stream(s.session_id, 'And the risks?', ['idx-q3-reports']);
+		expect(second.status).toBe(409);
+		expect(second.json).toEqual({ detail: 'A message is already being answered in this session' });
+		expect((await readUntilError(first)).text).toContain('"type":"stop"');
+		const asked = (sb.getSession(s.session_id).events as AnyObj[]).filter((e) => e.type === 'user_input');
+		expect(asked.map((e) => e.content)).toEqual(['Q3 revenue']);
+		sb.setStreamBehaviour({});
+		expect((await stream(s.session_id, 'And the risks?', ['idx-q3-reports'])).status).toBe(200);
+		expect(sb.stats).toMatchObject({ turnsStarted: 2, turnsCompleted: 2 });
+	});
+
 	const framingCases: Array<[NonNullable<StreamBehaviour['framing']>, (raw: string) => void]> = [
 		[
 			'documented',

@@ -322,6 +322,8 @@ class SandboxServer implements Sandbox {
 	private closing: Promise<void> | undefined;
 	private currentRevision: Revision;
 	private readonly unqueryable = new Set<string>();
+	/** Sessions with a message being answered right now: a second one at once gets 409 (see README). */
+	private readonly answering = new Set<string>();
 	private readonly observer: ExchangeObserver | undefined;
 
 	constructor(private readonly options: SandboxOptions) {
@@ -417,6 +419,7 @@ class SandboxServer implements Sandbox {
 		this.latency = this.options.latencyMs;
 		this.currentRevision = this.options.revision ?? defaultRevision();
 		this.unqueryable.clear();
+		this.answering.clear();
 		Object.assign(this.stats, {
 			sessionsCreated: 0,
 			turnsStarted: 0,
@@ -989,6 +992,13 @@ class SandboxServer implements Sandbox {
 		else if (mode === 'truncate-before-stop') events = events.filter((e) => e.type !== 'stop');
 		const cutAt = mode === 'drop-mid-stream' ? Math.floor(events.length / 2) : -1;
 
+		// The spec is silent on two messages at once in one session: the second is refused with 409
+		// (FastAPI's `detail`), before anything is stored, as a lock held by the first would refuse it.
+		if (this.answering.has(session.session_id)) {
+			return sendError(res, 409, 'A message is already being answered in this session');
+		}
+		this.answering.add(session.session_id);
+		res.once('close', () => this.answering.delete(session.session_id));
 		session.events.push({ type: 'user_input', content: body.prompt });
 		session.generated_title ??= makeTitle(body.prompt);
 		this.store.touch(session);
@@ -1061,6 +1071,7 @@ class SandboxServer implements Sandbox {
 				session.events.push(frame.event);
 				if (frame.event.type === 'stop') {
 					stop = frame.event;
+					this.answering.delete(session.session_id); // answered: the session takes the next message
 					this.applyStop(session, stop, indexes);
 				}
 			}
