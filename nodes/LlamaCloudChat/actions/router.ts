@@ -6,6 +6,7 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 
+import { forReaders, readerOf } from '../helpers/audience';
 import { cancelledError, cancelSignalOf, repeatedItem, settleTurns, waitUnlessCancelled } from '../transport';
 import { chatItemDone, orderChatByItem } from '../turn';
 import * as message from './message/Message.resource';
@@ -64,6 +65,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 	const batchInterval = Math.max(0, Number(batching.batchInterval ?? 0) || 0);
 	const continueOnFail = this.continueOnFail();
 	const cancelSignal = cancelSignalOf(this);
+	const reader = readerOf(this);
 	// Items run side by side, but their answers reach the chat one at a time, in item order.
 	orderChatByItem(this);
 
@@ -77,8 +79,10 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
 			results[itemIndex] = repeatedItem(this, itemIndex) ?? (await run.call(this, itemIndex));
 			settleTurns(this, itemIndex, { result: results[itemIndex] });
 		} catch (error) {
-			const nodeError = asNodeError(this, error, itemIndex);
-			settleTurns(this, itemIndex, { failure: nodeError });
+			const failure = asNodeError(this, error, itemIndex);
+			// Kept as the operator reads it; shown to whoever else reads it (a chat user, a model) in their words.
+			settleTurns(this, itemIndex, { failure });
+			const nodeError = forReaders(failure, reader);
 			// A cancelled execution is not an item's failure to continue past.
 			if (!continueOnFail || nodeError.context.cancelled === true) failures.set(itemIndex, nodeError);
 			results[itemIndex] = [errorItem(this, nodeError, itemIndex)];

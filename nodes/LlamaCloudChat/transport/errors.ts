@@ -2,44 +2,66 @@ import { NodeApiError, type INode, type JsonObject } from 'n8n-workflow';
 
 import { MAX_SERVER_DELAY_MS, type RetryMode } from './retry';
 
+/** What stands in for a secret in any text from upstream. */
+export const REDACTED = '[redacted]';
+
+/**
+ * Removes the API key, and any Bearer token or LlamaCloud-style key (`llx-…`), from a text that
+ * came from upstream: some proxies and frameworks echo the request's headers in their error bodies.
+ * Every upstream text passes here before it reaches a message, description, context or log.
+ */
+export function redactSecrets(text: string, apiKey?: string): string {
+	let redacted = text;
+	const key = apiKey?.trim();
+	if (key) redacted = redacted.split(key).join(REDACTED);
+	return redacted
+		.replace(/\bBearer\s+[^\s"'`,;]+/gi, `Bearer ${REDACTED}`)
+		.replace(/\bllx-[A-Za-z0-9_-]{6,}/g, REDACTED);
+}
+
 /**
  * What LlamaCloud said, as text: FastAPI's `detail` string, the joined `msg`s of a 422 list, a
  * `message`, or else the body itself (HTML reduced to its words), at most 300 characters.
  */
-export function detailOf(body: unknown): string | undefined {
-	if (typeof body === 'string') {
-		const text = body.trim();
-		if (text === '') return undefined;
-		// A streamed request's error body arrives as text: read it as JSON when it is JSON and says something.
-		try {
-			const fromJson = detailOf(JSON.parse(text));
-			if (fromJson !== undefined) return fromJson;
-		} catch {
-			// not JSON: plain text
+export function detailOf(body: unknown, apiKey?: string): string | undefined {
+	// Redacted before it is shortened, so that no cut-off part of a secret survives the cut.
+	const clean = (text: string) => redactSecrets(text, apiKey);
+	const shorten = (text: string) => {
+		const redacted = clean(text);
+		return redacted.length > 300 ? redacted.slice(0, 300) + '…' : redacted;
+	};
+	const read = (value: unknown): string | undefined => {
+		if (typeof value === 'string') {
+			const text = value.trim();
+			if (text === '') return undefined;
+			// A streamed request's error body arrives as text: read it as JSON when it is JSON and says something.
+			try {
+				const fromJson = read(JSON.parse(text));
+				if (fromJson !== undefined) return fromJson;
+			} catch {
+				// not JSON: plain text
+			}
+			// HTML error pages from proxies: keep the words, drop the markup.
+			return shorten(text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim());
 		}
-		// HTML error pages from proxies: keep the words, drop the markup.
-		return shorten(text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim());
-	}
-	if (!body || typeof body !== 'object') return undefined;
-	const { detail, message } = body as { detail?: unknown; message?: unknown };
-	if (typeof detail === 'string') return detail;
-	if (Array.isArray(detail)) {
-		const messages = detail.map((entry) => {
-			if (!entry || typeof entry !== 'object') return String(entry);
-			const { loc, msg } = entry as { loc?: unknown; msg?: unknown };
-			const where = Array.isArray(loc) ? loc.filter((part) => part !== 'body' && part !== 'query').join('.') : '';
-			return where ? `${where}: ${String(msg)}` : String(msg);
-		});
-		return messages.join('; ');
-	}
-	if (detail !== undefined && detail !== null) return shorten(JSON.stringify(detail));
-	if (typeof message === 'string') return message;
-	// JSON without a field we know: show it as it came rather than guess.
-	return shorten(JSON.stringify(body));
-}
-
-function shorten(text: string): string {
-	return text.length > 300 ? text.slice(0, 300) + '…' : text;
+		if (!value || typeof value !== 'object') return undefined;
+		const { detail, message } = value as { detail?: unknown; message?: unknown };
+		if (typeof detail === 'string') return clean(detail);
+		if (Array.isArray(detail)) {
+			const messages = detail.map((entry) => {
+				if (!entry || typeof entry !== 'object') return String(entry);
+				const { loc, msg } = entry as { loc?: unknown; msg?: unknown };
+				const where = Array.isArray(loc) ? loc.filter((part) => part !== 'body' && part !== 'query').join('.') : '';
+				return where ? `${where}: ${String(msg)}` : String(msg);
+			});
+			return clean(messages.join('; '));
+		}
+		if (detail !== undefined && detail !== null) return shorten(JSON.stringify(detail));
+		if (typeof message === 'string') return clean(message);
+		// JSON without a field we know: show it as it came rather than guess.
+		return shorten(JSON.stringify(value));
+	};
+	return read(body);
 }
 
 /**
@@ -76,6 +98,8 @@ export interface FailureContext {
 	retriable: boolean;
 	/** LlamaCloud asked to wait this long before a retry, more than the node waits: it was not retried. */
 	waitTooLongMs?: number;
+	/** The credential's API key, redacted from whatever upstream text the error quotes. */
+	apiKey?: string;
 }
 
 const RATE_LIMIT = "LlamaCloud is rate limiting this key. Lower 'Items per Batch' or add a 'Batch Interval'";
@@ -134,7 +158,7 @@ function tagged(error: NodeApiError, delivery: Delivery): NodeApiError {
 }
 
 export function apiErrorFromResponse(node: INode, status: number, body: unknown, context: FailureContext): NodeApiError {
-	const detail = detailOf(body) ?? 'no details given';
+	const detail = detailOf(body, context.apiKey) ?? 'no details given';
 	const hint = hintFor(status, context, sessionIdOfPath(context.path));
 	const response: JsonObject = { status, detail, method: context.method, path: context.path };
 	const error = llamaCloudError(node, response, {
@@ -163,6 +187,7 @@ export function apiErrorFromNetwork(
 	reason: string,
 	context: FailureContext & { baseUrl: string; timeoutMs: number },
 ): NodeApiError {
+	reason = redactSecrets(reason, context.apiKey);
 	const response: JsonObject = { code: code ?? 'UNKNOWN', method: context.method, path: context.path };
 	const make = (message: string, description: string, delivery: Delivery) =>
 		tagged(
@@ -194,10 +219,10 @@ export function apiErrorFromUnexpectedBody(
 	node: INode,
 	status: number,
 	body: unknown,
-	context: { expected: 'object' | 'array'; method: string; path: string; itemIndex?: number },
+	context: { expected: 'object' | 'array'; method: string; path: string; itemIndex?: number; apiKey?: string },
 ): NodeApiError {
 	const what = context.expected === 'array' ? 'a JSON list' : 'a JSON object';
-	const got = Array.isArray(body) ? 'a JSON list' : (detailOf(body) ?? 'an empty body');
+	const got = Array.isArray(body) ? 'a JSON list' : (detailOf(body, context.apiKey) ?? 'an empty body');
 	const response: JsonObject = { status, method: context.method, path: context.path };
 	return llamaCloudError(node, response, {
 		message: `LlamaCloud answered ${status} without ${what}: ${got}`,

@@ -14,7 +14,7 @@ import { elapsed } from '../helpers/timers';
 import { rememberSent } from './sentTurns';
 import { cancelSignalOf, waitUnlessCancelled } from './wait';
 
-import { apiErrorFromNetwork, apiErrorFromResponse, apiErrorFromUnexpectedBody } from './errors';
+import { apiErrorFromNetwork, apiErrorFromResponse, apiErrorFromUnexpectedBody, redactSecrets } from './errors';
 import { MAX_SERVER_DELAY_MS, isRetryable, retryDelayMs, type FailedAttempt, type RetryMode } from './retry';
 
 import type { Delivery } from './errors';
@@ -78,21 +78,31 @@ interface RequestSettings {
 }
 
 // One lookup per node run (the credential itself is decrypted once per execution, see helpers/credentials).
-const baseUrlByContext = new WeakMap<object, Promise<string>>();
+const credentialByContext = new WeakMap<object, Promise<{ baseUrl: string; apiKey: string }>>();
+
+function credentialOf(context: LlamaCloudFunctions): Promise<{ baseUrl: string; apiKey: string }> {
+	let credential = credentialByContext.get(context);
+	if (!credential) {
+		// A credential that cannot be used fails every request of the run the same way: kept too.
+		credential = resolveCredential(context);
+		credentialByContext.set(context, credential);
+	}
+	return credential;
+}
 
 /** The credential's API host, without a trailing slash. */
 export async function getBaseUrl(context: LlamaCloudFunctions): Promise<string> {
-	let baseUrl = baseUrlByContext.get(context);
-	if (!baseUrl) {
-		// A credential that cannot be used fails every request of the run the same way: kept too.
-		baseUrl = resolveBaseUrl(context);
-		baseUrlByContext.set(context, baseUrl);
-	}
-	return await baseUrl;
+	return (await credentialOf(context)).baseUrl;
 }
 
-async function resolveBaseUrl(context: LlamaCloudFunctions): Promise<string> {
-	const credentials = (await llamaCloudCredentials(context)) as { region?: string; baseUrl?: string };
+/** Removes the credential's API key and any Bearer token from a text that came from upstream (see errors.ts). */
+export async function redactorOf(context: LlamaCloudFunctions): Promise<(text: string) => string> {
+	const { apiKey } = await credentialOf(context);
+	return (text) => redactSecrets(text, apiKey);
+}
+
+async function resolveCredential(context: LlamaCloudFunctions): Promise<{ baseUrl: string; apiKey: string }> {
+	const credentials = (await llamaCloudCredentials(context)) as { region?: string; baseUrl?: string; apiKey?: string };
 	const region = credentials.region ?? 'na';
 	const baseUrl = region === 'custom' ? String(credentials.baseUrl ?? '').trim() : REGION_BASE_URLS[region];
 	if (!baseUrl || !/^https?:\/\/[^\s/]+/i.test(baseUrl)) {
@@ -102,7 +112,7 @@ async function resolveBaseUrl(context: LlamaCloudFunctions): Promise<string> {
 			{ description: 'Choose a Region in the credential, or give a Custom Base URL such as https://llamacloud.example.com' },
 		);
 	}
-	return baseUrl.replace(/\/+$/, '');
+	return { baseUrl: baseUrl.replace(/\/+$/, ''), apiKey: String(credentials.apiKey ?? '').trim() };
 }
 
 function requestSettings(context: LlamaCloudFunctions, itemIndex: number | undefined): RequestSettings {
@@ -242,7 +252,7 @@ async function execute(
 	config: RequestConfig & { stream?: boolean },
 ): Promise<IN8nHttpFullResponse> {
 	const node = context.getNode();
-	const baseUrl = await getBaseUrl(context);
+	const { baseUrl, apiKey } = await credentialOf(context);
 	const { maxRetries, timeoutMs } = requestSettings(context, config.itemIndex);
 	const mode: RetryMode = config.retry ?? (method === 'POST' ? 'create' : 'idempotent');
 	const request: IHttpRequestOptions = {
@@ -311,7 +321,7 @@ async function execute(
 			if (!config.stop?.aborted) continue;
 		}
 
-		const errorContext = { method, path, itemIndex: config.itemIndex, retries, mode, retriable, waitTooLongMs };
+		const errorContext = { method, path, itemIndex: config.itemIndex, retries, mode, retriable, waitTooLongMs, apiKey };
 		const error =
 			failure.status !== undefined
 				? apiErrorFromResponse(node, failure.status, errorBody, errorContext)
@@ -338,6 +348,7 @@ export async function llamaCloudRequest<T = IDataObject>(
 			method,
 			path,
 			itemIndex: config.itemIndex,
+			apiKey: (await credentialOf(context)).apiKey,
 		});
 	}
 	return body as T;

@@ -3,7 +3,7 @@ import type { IDataObject, IExecuteFunctions, NodeApiError } from 'n8n-workflow'
 import { cancelSignalOf, cancelledError, whenAborted } from '../helpers/cancel';
 import { sessionPath } from '../helpers/session';
 import { elapsed } from '../helpers/timers';
-import { llamaCloudStream } from '../transport';
+import { llamaCloudStream, redactorOf } from '../transport';
 import { llamaCloudError } from '../transport/errors';
 import { TurnCollector, chatEventOf, type TurnResult } from './collectAnswer';
 import type { AnswerStreamer } from './relayToChat';
@@ -110,6 +110,8 @@ async function readTurn(
 	});
 	const { body: stream, received, finished, idleTimedOut, whenIdle } = await answer;
 
+	// Whatever LlamaCloud (or a proxy) writes into the stream is upstream text: never the API key.
+	const redact = await redactorOf(context);
 	const collector = new TurnCollector(options.includeEvents);
 	const parser = collector.parser();
 	// Ends the after-stop grace period once reading is over.
@@ -152,7 +154,7 @@ async function readTurn(
 			);
 		}
 		throw streamError(
-			`The connection broke while LlamaCloud was answering (${(error as Error).message})`,
+			`The connection broke while LlamaCloud was answering (${redact((error as Error).message)})`,
 			`The message was not sent again, to avoid a duplicate turn. Check session ${request.sessionId} with Session → Get, then send the message again if it is missing.`,
 		);
 	} finally {
@@ -171,8 +173,9 @@ async function readTurn(
 
 	const result = collector.result();
 	if (result.is_error) {
-		const error = llamaCloudError(node, { session_id: request.sessionId, error: result.error }, {
-			message: `LlamaCloud could not answer: ${result.error}`,
+		const said = redact(String(result.error));
+		const error = llamaCloudError(node, { session_id: request.sessionId, error: said }, {
+			message: `LlamaCloud could not answer: ${said}`,
 			description: `The turn failed inside LlamaCloud (session ${request.sessionId}). Check that the indexes exist and are synced, then try again.`,
 			itemIndex: request.itemIndex,
 		});

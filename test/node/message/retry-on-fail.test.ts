@@ -4,6 +4,7 @@
 
 import { NodeConnectionTypes, type IDataObject, type IExecuteFunctions, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
 
+import { CHAT_TEXTS, modelText } from '../../../nodes/LlamaCloudChat/helpers/audience';
 import { TOOL_NODE_TYPE, toolVariant } from '../../harness/node-types';
 import { nodeTypes, runWorkflow, type RunResult, type WorkflowNode } from '../../harness/run-workflow';
 import { useSandbox } from '../../harness/support';
@@ -26,13 +27,32 @@ const ask = (parameters: IDataObject = {}): WorkflowNode => ({
 	parameters: { resource: 'message', operation: 'ask', prompt: 'What grew in Q3?', indexIds: ['idx-q3-reports'], ...parameters },
 });
 
+const REFUSED_MESSAGE = "n8n's Retry On Fail re-ran a message that may already have reached LlamaCloud: it was not sent again";
+
+/** The operator's description of the refused retry: the first attempt's own failure is kept, and the way out is named. */
+function expectRefusedDescription(description: string | null | undefined): void {
+	expect(description).toContain('The first attempt failed: The connection broke while LlamaCloud was answering');
+	expect(description).toContain("Turn off 'Retry On Fail' in the node's Settings");
+	expect(description).toContain("'Retries' option");
+}
+
 function expectRetryRefused(result: RunResult): void {
 	const error = errorOf(result);
-	expect(error.message).toBe("n8n's Retry On Fail re-ran a message that may already have reached LlamaCloud: it was not sent again");
-	// The first attempt's own failure is kept, and the way out is named.
-	expect(error.description).toContain('The first attempt failed: The connection broke while LlamaCloud was answering');
-	expect(error.description).toContain("Turn off 'Retry On Fail' in the node's Settings");
-	expect(error.description).toContain("'Retries' option");
+	expect(error.message).toBe(REFUSED_MESSAGE);
+	expectRefusedDescription(error.description);
+	expectNoApiKeyLeak(sandbox, result);
+}
+
+/**
+ * As a tool, the model reads the message: what failed and what it can do; the description is the
+ * chat user's; the operator's message and description are in the error's details (context.data).
+ */
+function expectToolRetryRefused(result: RunResult): void {
+	const error = errorOf(result) as ReturnType<typeof errorOf> & { context: { data?: string } };
+	expect(error.message).toBe(modelText('transient'));
+	expect(error.description).toBe(CHAT_TEXTS.transient);
+	expect(error.context.data?.startsWith(`${REFUSED_MESSAGE}\n\n`)).toBe(true);
+	expectRefusedDescription(error.context.data);
 	expectNoApiKeyLeak(sandbox, result);
 }
 
@@ -67,7 +87,7 @@ describe("n8n's Retry On Fail never sends a turn twice", () => {
 		const result = await run({ name: 'Tool', type: TOOL_NODE_TYPE, parameters: { resource: 'message', operation: 'ask', prompt: '={{ $json.prompt }}', indexIds: ['idx-q3-reports'] } }, [
 			{ prompt: 'What grew in Q3?' },
 		]);
-		expectRetryRefused(result);
+		expectToolRetryRefused(result);
 		expect(sandbox.stats.sessionsCreated).toBe(1);
 		expect(sandbox.stats.turnsStarted).toBe(1);
 	});
@@ -176,7 +196,9 @@ describe("n8n's Retry On Fail of a tool an AI Agent calls (n8n-core's own tool i
 	it('a stream that breaks mid-answer is not sent again by the retries', async () => {
 		sandbox.setStreamBehaviour({ mode: 'drop-mid-stream' });
 		const result = await agentRun();
-		expect(result.output('Agent')[0].json.toolError).toContain("n8n's Retry On Fail re-ran a message that may already have reached LlamaCloud");
+		// n8n-core's tool invocation (as the MCP Server Trigger uses it) gives the model the message, then
+		// "Details:" and the description: what the model can do, then what a chat user would read.
+		expect(result.output('Agent')[0].json.toolError).toBe(`${modelText('transient')}\n\nDetails: ${CHAT_TEXTS.transient}`);
 		expect(sandbox.stats.sessionsCreated).toBe(1);
 		expect(sandbox.stats.turnsStarted).toBe(1);
 		expectNoApiKeyLeak(sandbox, result);

@@ -6,7 +6,6 @@ import {
 	type IExecuteFunctions,
 	type INodeExecutionData,
 	type INodeProperties,
-	type JsonObject,
 } from 'n8n-workflow';
 
 import { sendMessage, toolResult, type MessageOptions } from '../../turn';
@@ -132,6 +131,36 @@ async function createSession(context: IExecuteFunctions, indexIds: string[], qs:
 	return await llamaCloudRequest(context, 'POST', '/api/v1/chat', { qs, body, itemIndex });
 }
 
+/**
+ * Deletes a session the node created for a question; a failed clean-up is logged and returned as
+ * its message, never thrown (the answer or the error matters more).
+ */
+async function deleteCreatedSession(context: IExecuteFunctions, sessionId: string, qs: IDataObject, itemIndex: number): Promise<string | undefined> {
+	try {
+		await llamaCloudRequest(context, 'DELETE', sessionPath(sessionId), { qs, itemIndex, notFoundAfterRetryIsDone: true });
+		return undefined;
+	} catch (error) {
+		context.logger.warn('LlamaCloud session could not be deleted after asking', {
+			node: context.getNode().name,
+			sessionId,
+			error: (error as Error).message,
+		});
+		return (error as Error).message;
+	}
+}
+
+/** The error of a failed turn as a node error, whatever was thrown. */
+function asNodeError(context: IExecuteFunctions, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
+	return error instanceof NodeApiError || error instanceof NodeOperationError
+		? error
+		: new NodeOperationError(context.getNode(), error as Error, { itemIndex });
+}
+
+/** Adds what happened to the question and its session to the error's description (for the operator). */
+function tellOutcome(error: NodeApiError | NodeOperationError, outcome: Outcome, session: string): void {
+	error.description = [error.description, WHAT_HAPPENED[outcome], session].filter(Boolean).join(' ');
+}
+
 /** The current API revision says what a new session's share link grants; older ones do not. */
 function copySharedAccess(session: IDataObject, json: IDataObject): void {
 	if (typeof session.shared_access === 'string') json.shared_access = session.shared_access;
@@ -156,6 +185,38 @@ function forgetAfterMsOf(context: IExecuteFunctions, itemIndex: number): number 
 }
 
 /**
+ * The first turn of a new session failed. When it surely got no answer (not sent, turned away, or
+ * failed inside LlamaCloud), the session holds nothing: it is deleted and the conversation forgets
+ * it, so that no session is left behind and the next message starts afresh, with a memory or the
+ * node's own store alike. When the outcome is unknown, the turn may have reached it: the session is
+ * kept (the node's own store continues it, having remembered it before the turn) and the error names it.
+ */
+async function firstTurnFailed(
+	context: IExecuteFunctions,
+	conversation: Conversation,
+	error: NodeApiError | NodeOperationError,
+	turn: { sessionId: string; qs: IDataObject; itemIndex: number },
+): Promise<NodeApiError | NodeOperationError> {
+	const { sessionId, qs, itemIndex } = turn;
+	error.context.session_id = sessionId;
+	const outcome = outcomeOf(error);
+	if (error.context.cancelled === true || outcome === 'unknown') {
+		tellOutcome(error, outcome, `Session ${sessionId}, created for this conversation's first message, was kept: the message may have reached it.`);
+		return error;
+	}
+	const deleteError = await deleteCreatedSession(context, sessionId, qs, itemIndex);
+	await conversation.forget();
+	tellOutcome(
+		error,
+		outcome,
+		deleteError === undefined
+			? `Session ${sessionId}, created for this conversation's first message, was deleted.`
+			: `Session ${sessionId}, created for this conversation's first message, could not be deleted (${deleteError}).`,
+	);
+	return error;
+}
+
+/**
  * A message of a conversation: continues the session that serves the conversation, or creates one
  * (first message, Indexes changed, forgotten after Forget After, or LlamaCloud no longer has it).
  * Where the conversation is kept (a memory sub-node or the node's own store) is the conversation's business.
@@ -173,11 +234,7 @@ async function askInConversation(
 		try {
 			json = await sendMessage(context, { sessionId: known.id, prompt, indexIds, qs, itemIndex }, options);
 		} catch (error) {
-			if (!sessionGone(error)) {
-				throw error instanceof NodeApiError || error instanceof NodeOperationError
-					? error
-					: new NodeOperationError(context.getNode(), error as Error, { itemIndex });
-			}
+			if (!sessionGone(error)) throw asNodeError(context, error, itemIndex);
 			// LlamaCloud refused the message before taking it: a new session gets it, not a duplicate.
 			context.logger.info("The conversation's LlamaCloud session is gone; starting a new one", {
 				node: context.getNode().name,
@@ -192,7 +249,11 @@ async function askInConversation(
 		const session = await createSession(context, indexIds, qs, itemIndex);
 		sessionId = String(session.session_id);
 		await conversation.started(sessionId);
-		json = await sendMessage(context, { sessionId, prompt, indexIds, qs, itemIndex }, options);
+		try {
+			json = await sendMessage(context, { sessionId, prompt, indexIds, qs, itemIndex }, options);
+		} catch (error) {
+			throw await firstTurnFailed(context, conversation, asNodeError(context, error, itemIndex), { sessionId, qs, itemIndex });
+		}
 		copySharedAccess(session, json);
 	}
 	const turns = (known?.turns ?? 0) + 1;
@@ -234,39 +295,31 @@ export async function execute(this: IExecuteFunctions, itemIndex: number): Promi
 
 	const session = await createSession(this, indexIds, qs, itemIndex);
 	const sessionId = String(session.session_id);
-	/** Deletes the session; a failed clean-up is reported, never thrown (the answer or error matters more). */
-	const removeSession = async (): Promise<string | undefined> => {
-		try {
-			await llamaCloudRequest(this, 'DELETE', sessionPath(sessionId), { qs, itemIndex, notFoundAfterRetryIsDone: true });
-			return undefined;
-		} catch (error) {
-			this.logger.warn('LlamaCloud session could not be deleted after asking', {
-				node: node.name,
-				sessionId,
-				error: (error as Error).message,
-			});
-			return (error as Error).message;
-		}
-	};
+	const removeSession = async () => await deleteCreatedSession(this, sessionId, qs, itemIndex);
 
 	let json: IDataObject;
 	try {
 		json = await sendMessage(this, { sessionId, prompt, indexIds, qs, itemIndex }, options);
 	} catch (error) {
-		const nodeError =
-			error instanceof NodeOperationError ? error : new NodeApiError(node, error as JsonObject, { itemIndex });
+		const nodeError = asNodeError(this, error, itemIndex);
 		nodeError.context.session_id = sessionId;
 		// When the question surely got no answer (not sent, turned away, or failed inside LlamaCloud), a
 		// one-shot session has nothing worth keeping. When the outcome is unknown (no answer came, or the
-		// stream broke), keep it, so that it can be checked before asking again.
+		// stream broke), keep it, so that it can be checked before asking again; but an AI Agent cannot
+		// check it, so a tool call deletes it whatever the outcome.
 		const outcome = outcomeOf(nodeError);
-		const deleted = deleteSession && outcome !== 'unknown' && (await removeSession()) === undefined;
-		const session = deleted
-			? `Session ${sessionId}, created for this question, was deleted.`
-			: deleteSession && outcome === 'unknown'
-				? `Session ${sessionId}, created for this question, was kept so that you can check it.`
-				: `Session ${sessionId} was created for this question.`;
-		nodeError.description = [nodeError.description, WHAT_HAPPENED[outcome], session].filter(Boolean).join(' ');
+		const cancelled = nodeError.context.cancelled === true;
+		const mayDelete = deleteSession && !cancelled && (outcome !== 'unknown' || runsAsTool(this));
+		const deleted = mayDelete && (await removeSession()) === undefined;
+		tellOutcome(
+			nodeError,
+			outcome,
+			deleted
+				? `Session ${sessionId}, created for this question, was deleted.`
+				: deleteSession && outcome === 'unknown' && !mayDelete
+					? `Session ${sessionId}, created for this question, was kept so that you can check it.`
+					: `Session ${sessionId} was created for this question.`,
+		);
 		throw nodeError;
 	}
 	copySharedAccess(session, json);
