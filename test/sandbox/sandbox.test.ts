@@ -582,6 +582,9 @@ describe('stream messages (§7.6)', () => {
 		const afterEvent = text.slice(text.indexOf('thinking_delta'));
 		expect(afterEvent.split(': ping\n\n').length - 1).toBeGreaterThanOrEqual(4);
 
+		// One message at a time per session (409 otherwise): the next one once the sandbox saw the client leave.
+		const stalled = sb.requests[sb.requests.length - 1];
+		while (sb.connectionOpen(stalled)) await new Promise((resolve) => setTimeout(resolve, 10));
 		const other = await stream(s.session_id, 'What grew in Q3?', ['idx-q3-reports']);
 		expect(parseSse(other.text).map((e) => e.data.type).slice(-1)).toEqual(['stop']);
 	});
