@@ -33,7 +33,7 @@ export const SOAK_GOALS = { notEnded: 0, leftBehind: 0, sentTwice: 0, rssMb: 50 
 
 /** The node's own bounds in the soak (its options), and the watchdog well above them. */
 const STREAM_IDLE_TIMEOUT_MS = 3_000;
-/** The whole-turn bound (Ask's option, where the node has one). */
+/** The whole-turn bound (Ask's Turn Timeout option). */
 const TURN_TIMEOUT_MS = 15_000;
 const WATCHDOG_MS = 60_000;
 /** After the watchdog cancels an execution: how long it may take to end then. */
