@@ -7,6 +7,8 @@
  *     --quick        fewer repetitions (smoke run)
  *     --profile      always CPU-profile the per-item run (default: only when its target is missed)
  *     --no-profile   never profile
+ *     --soak [--conversations N] [--concurrency N] [--seed N]
+ *                    the production soak instead (soak.ts): exits 1 when one of its goals is missed
  *
  * Internal modes (each a fresh process, started by the full report):
  *     --mode=stream           large-stream memory + throughput (needs --expose-gc for a clean baseline)
@@ -28,6 +30,7 @@ import { stopEngineServices } from '../../test/harness/teardown';
 import { formatAttribution, formatSummary, summariseProfile, type ProfileSummary, type TimeWindow } from './cpuprofile';
 import { referenceWorkflow } from './reference-node';
 import { RemoteSandbox, type RecordedSummary } from './sandbox-client';
+import { numberArg, runSoak } from './soak';
 import { fmt, median, parseChildResult, RESULT_PREFIX, run, withTimeout } from './stats';
 
 const REPO = resolve(__dirname, '..', '..', '..');
@@ -839,14 +842,21 @@ async function report(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+	const soak = flag('soak');
+	const conversations = numberArg(ARGS, 'conversations', 1_000);
 	// Every path is bounded: a stuck benchmark is stopped rather than left running.
+	const boundS = soak ? 300 + Math.ceil(conversations * 1.5) : 560;
 	const watchdog = setTimeout(() => {
-		console.error('[bench] watchdog: gave up after 560 s');
+		console.error(`[bench] watchdog: gave up after ${boundS} s`);
 		process.exit(1);
-	}, 560_000);
+	}, boundS * 1000);
 	watchdog.unref();
 	const mode = option('mode') ?? 'report';
-	if (mode === 'stream') await streamMode();
+	if (soak) {
+		const met = await runSoak({ conversations, concurrency: numberArg(ARGS, 'concurrency', 24), seed: numberArg(ARGS, 'seed', 21) });
+		stopEngineServices();
+		process.exit(met ? 0 : 1);
+	} else if (mode === 'stream') await streamMode();
 	else if (mode === 'profile-create') await profileMode();
 	else {
 		await report();

@@ -3,7 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 import type { Latency, StreamBehaviour } from '../../test/sandbox';
-import type { SandboxCommand, SandboxReady, SandboxReply } from './sandbox-process';
+import type { SandboxCommand, SandboxReady, SandboxReply, SoakLog, StreamFault } from './sandbox-process';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type CommandBody = WithoutId<SandboxCommand>;
@@ -106,12 +106,21 @@ export class RemoteSandbox {
 		return this.command({ cmd: 'reset' });
 	}
 
-	async stats(): Promise<{ sessionsCreated: number; turnsStarted: number; turnsCompleted: number; requests: number }> {
+	async stats(): Promise<{ sessionsCreated: number; turnsStarted: number; turnsCompleted: number; sessionsDeleted: number; requests: number }> {
 		return (await this.command({ cmd: 'stats' })) as never;
 	}
 
 	async lastRequest(): Promise<RecordedSummary | undefined> {
 		return (await this.command({ cmd: 'lastRequest' })) as RecordedSummary | undefined;
+	}
+
+	/** Each listed prompt's message stream gets its own behaviour (once). */
+	streamFaults(faults: StreamFault[]): Promise<unknown> {
+		return this.command({ cmd: 'streamFaults', faults });
+	}
+
+	async soakLog(): Promise<SoakLog> {
+		return (await this.command({ cmd: 'soakLog' }, 30_000)) as SoakLog;
 	}
 
 	async close(): Promise<void> {

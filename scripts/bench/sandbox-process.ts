@@ -14,7 +14,25 @@ export type SandboxCommand =
 	| { id: number; cmd: 'reset' }
 	| { id: number; cmd: 'stats' }
 	| { id: number; cmd: 'lastRequest' }
+	| { id: number; cmd: 'streamFaults'; faults: StreamFault[] }
+	| { id: number; cmd: 'soakLog' }
 	| { id: number; cmd: 'close' };
+
+/** One message stream, named by its prompt, answered with its own behaviour (the soak's cut and stalled streams). */
+export interface StreamFault {
+	prompt: string;
+	behaviour: StreamBehaviour;
+}
+
+/** What the soak reads back: every message POSTed, and each streamed turn's own time. */
+export interface SoakLog {
+	/** Each `POST …/messages/stream`, in arrival order: its prompt and session. */
+	messages: Array<{ prompt: string; sessionId: string }>;
+	/** Each streamed turn: the sandbox's time from the request's arrival to the response's end (undefined while still open). */
+	turns: Array<{ prompt: string; ms?: number }>;
+}
+
+const STREAM_PATH = /^\/api\/v1\/chat\/[^/]+\/messages\/stream$/;
 
 export interface SandboxReply {
 	id: number;
@@ -57,6 +75,26 @@ async function main(): Promise<void> {
 					case 'lastRequest': {
 						const last = sandbox.requests[sandbox.requests.length - 1];
 						result = last && { method: last.method, path: last.path, rawQuery: last.rawQuery, headers: last.headers, rawBody: last.rawBody };
+						break;
+					}
+					case 'streamFaults':
+						for (const fault of raw.faults) {
+							sandbox.injectFault({
+								method: 'POST',
+								path: STREAM_PATH,
+								when: (req) => (req.body as { prompt?: unknown } | undefined)?.prompt === fault.prompt,
+								action: { type: 'stream', behaviour: fault.behaviour },
+							});
+						}
+						break;
+					case 'soakLog': {
+						const log: SoakLog = {
+							messages: sandbox.requests
+								.filter((r) => r.method === 'POST' && STREAM_PATH.test(r.path))
+								.map((r) => ({ prompt: String((r.body as { prompt?: unknown } | undefined)?.prompt), sessionId: decodeURIComponent(r.path.split('/')[4]) })),
+							turns: sandbox.turnTimings.map((t) => ({ prompt: t.prompt, ms: t.finishedAt === undefined ? undefined : t.finishedAt - t.startedAt })),
+						};
+						result = log;
 						break;
 					}
 					case 'close':

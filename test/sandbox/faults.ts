@@ -1,5 +1,7 @@
 // Programmable faults: the first matching rule wins and is consumed `times` times.
 
+import type { StreamBehaviour } from './server';
+
 export interface RecordedRequest {
 	method: string;
 	/** Raw path as received (still percent-encoded), without the query string. */
@@ -24,7 +26,12 @@ export type FaultAction =
 	| { type: 'hang' }
 	| { type: 'delay'; ms: number }
 	/** Does what the request asks, then resets the connection instead of answering: the answer is lost. */
-	| { type: 'lose-response' };
+	| { type: 'lose-response' }
+	/**
+	 * A message stream answered with this behaviour on top of the current one (setStreamBehaviour), for
+	 * this one request: e.g. one stream of many cut or stalled. Other routes answer as usual.
+	 */
+	| { type: 'stream'; behaviour: StreamBehaviour };
 
 export interface FaultRule {
 	method?: string;

@@ -582,6 +582,9 @@ describe('stream messages (§7.6)', () => {
 		const afterEvent = text.slice(text.indexOf('thinking_delta'));
 		expect(afterEvent.split(': ping\n\n').length - 1).toBeGreaterThanOrEqual(4);
 
+		// One message at a time per session (409 otherwise): the next one once the sandbox saw the client leave.
+		const stalled = sb.requests[sb.requests.length - 1];
+		while (sb.connectionOpen(stalled)) await new Promise((resolve) => setTimeout(resolve, 10));
 		const other = await stream(s.session_id, 'What grew in Q3?', ['idx-q3-reports']);
 		expect(parseSse(other.text).map((e) => e.data.type).slice(-1)).toEqual(['stop']);
 	});
@@ -835,6 +838,73 @@ describe('stream messages (§7.6)', () => {
 		expect(text).not.toContain('"type":"stop"');
 		expect(text.endsWith('\n\n')).toBe(false); // cut inside a frame
 		expect(sb.stats).toMatchObject({ turnsStarted: 1, turnsCompleted: 0 });
+	});
+
+	test('pingEveryMs: `: ping` comments between the frames for as long as the stream runs, never inside a frame', async () => {
+		const s = await createSession(['idx-q3-reports']);
+		sb.setStreamBehaviour({ pingEveryMs: 5, deltaDelayMs: 20, chunkSize: 7 });
+		const r = await stream(s.session_id, 'Q3 revenue', ['idx-q3-reports']);
+		const blocks = r.text.split('\n\n').filter(Boolean);
+		const pings = blocks.filter((b) => b === ': ping');
+		// The documented opening ping, then the timer's: about one per 5 ms of a turn of several 20 ms pauses.
+		expect(pings.length).toBeGreaterThan(3);
+		// Every other block is a whole event: the pings never split one.
+		for (const block of blocks.filter((b) => b !== ': ping')) expect(block).toMatch(/^event: (delta|message)\ndata: \{.*\}$/);
+		expect(parseSse(r.text).map((e) => e.data.type).pop()).toBe('stop');
+	});
+
+	test('pingEveryMs also fills a stalled stream (stallAfterEvents): no further event and no end, only the pings, until the client leaves', async () => {
+		const s = await createSession(['idx-q3-reports']);
+		sb.setStreamBehaviour({ pingEveryMs: 10, stallAfterEvents: 1 });
+		const controller = new AbortController();
+		const res = await fetch(`${sb.url}/api/v1/chat/${s.session_id}/messages/stream`, {
+			method: 'POST',
+			headers: { Authorization: `Bearer ${sb.apiKey}`, 'Content-Type': 'application/json' },
+			body: JSON.stringify({ prompt: 'Q3 revenue', index_ids: ['idx-q3-reports'] }),
+			signal: controller.signal,
+		});
+		const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+		const dec = new TextDecoder();
+		let text = '';
+		while ((text.match(/: ping\n\n/g) ?? []).length < 6) text += dec.decode((await reader.read()).value, { stream: true });
+		controller.abort();
+		expect(parseSse(text).map((e) => e.data.type)).toEqual(['thinking_delta']);
+		expect(text.endsWith(': ping\n\n')).toBe(true);
+		expect(sb.stats).toMatchObject({ turnsStarted: 1, turnsCompleted: 0 });
+	});
+
+	test("a 'stream' fault gives one request its own behaviour on top of the current one", async () => {
+		const s = await createSession(['idx-q3-reports']);
+		sb.setStreamBehaviour({ contextAnswers: true });
+		sb.injectFault({ path: /\/messages\/stream$/, when: (req) => (req.body as AnyObj)?.prompt === 'cut me', action: { type: 'stream', behaviour: { mode: 'truncate-before-stop' } } });
+		const cut = await stream(s.session_id, 'cut me', ['idx-q3-reports']);
+		const whole = await stream(s.session_id, 'and me?', ['idx-q3-reports']);
+		expect(parseSse(cut.text).map((e) => e.data.type)).not.toContain('stop');
+		expect(parseSse(whole.text).map((e) => e.data.type).pop()).toBe('stop');
+		// The current behaviour still applies under the fault's, and after it.
+		expect(parseSse(cut.text).find((e) => e.data.type === 'text_delta')?.data.content).toMatch(/^Turn 1/);
+		expect(parseSse(whole.text).find((e) => e.data.type === 'text_delta')?.data.content).toMatch(/^Turn 2/);
+		expect(sb.turnTimings.map((t) => t.finishedAt! >= t.startedAt)).toEqual([true, true]);
+	});
+
+	test('a second message in a session while the first is answered: 409 with a detail, nothing stored; the session takes the next one', async () => {
+		const s = await createSession(['idx-q3-reports']);
+		sb.setStreamBehaviour({ deltaDelayMs: 300 }); // the first answer takes a second or more
+		const first = await fetch(`${sb.url}/api/v1/chat/${s.session_id}/messages/stream`, {
+			method: 'POST',
+			headers: { Authorization: `Bearer ${sb.apiKey}`, 'Content-Type': 'application/json' },
+			body: JSON.stringify({ prompt: 'Q3 revenue', index_ids: ['idx-q3-reports'] }),
+		});
+		expect(first.status).toBe(200);
+		const second = await stream(s.session_id, 'And the risks?', ['idx-q3-reports']);
+		expect(second.status).toBe(409);
+		expect(second.json).toEqual({ detail: 'A message is already being answered in this session' });
+		expect((await readUntilError(first)).text).toContain('"type":"stop"');
+		const asked = (sb.getSession(s.session_id).events as AnyObj[]).filter((e) => e.type === 'user_input');
+		expect(asked.map((e) => e.content)).toEqual(['Q3 revenue']);
+		sb.setStreamBehaviour({});
+		expect((await stream(s.session_id, 'And the risks?', ['idx-q3-reports'])).status).toBe(200);
+		expect(sb.stats).toMatchObject({ turnsStarted: 2, turnsCompleted: 2 });
 	});
 
 	const framingCases: Array<[NonNullable<StreamBehaviour['framing']>, (raw: string) => void]> = [

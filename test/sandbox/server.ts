@@ -107,12 +107,19 @@ export interface StreamBehaviour {
 	keepAliveEveryMs?: number;
 	/** Only the message with this prompt stalls (default: every message). */
 	stallPrompt?: string;
+	/**
+	 * A `: ping` comment every this many milliseconds for as long as the stream is open (stalled or
+	 * not), between frames, as sse-starlette (every 15 s by default) and many proxies send: bytes, but no event.
+	 */
+	pingEveryMs?: number;
 }
 
 /** When a turn's frames were written (performance.now() of this process), for streaming checks. */
 export interface TurnTiming {
 	sessionId: string;
 	prompt: string;
+	/** The request arrived (before any latency or fault delay). */
+	startedAt: number;
 	/** Each `text_delta`, when its frame was handed to the socket. */
 	deltas: Array<{ content: string; writtenAt: number }>;
 	/** The response ended (after the `stop` event), or the client went away. */
@@ -307,12 +314,16 @@ class SandboxServer implements Sandbox {
 	private readonly server: http.Server;
 	private readonly sockets = new Set<Socket>();
 	private readonly timers = new Map<NodeJS.Timeout, () => void>();
+	/** The behaviour a `stream` fault gave one request. */
+	private readonly streamFaults = new WeakMap<RecordedRequest, StreamBehaviour>();
 	private readonly routes: Route[];
 	private closed = false;
 	private readonly socketOf = new WeakMap<RecordedRequest, Socket>();
 	private closing: Promise<void> | undefined;
 	private currentRevision: Revision;
 	private readonly unqueryable = new Set<string>();
+	/** Sessions with a message being answered right now: a second one at once gets 409 (see README). */
+	private readonly answering = new Set<string>();
 	private readonly observer: ExchangeObserver | undefined;
 
 	constructor(private readonly options: SandboxOptions) {
@@ -408,6 +419,7 @@ class SandboxServer implements Sandbox {
 		this.latency = this.options.latencyMs;
 		this.currentRevision = this.options.revision ?? defaultRevision();
 		this.unqueryable.clear();
+		this.answering.clear();
 		Object.assign(this.stats, {
 			sessionsCreated: 0,
 			turnsStarted: 0,
@@ -544,7 +556,8 @@ class SandboxServer implements Sandbox {
 		if (fault && fault.type !== 'delay') deliberate = `injected fault (${fault.type})`;
 		await this.sleep(pickLatency(this.latency));
 		if (this.closed || res.destroyed) return;
-		if (fault && (await this.applyFault(fault, req, res))) return;
+		if (fault?.type === 'stream') this.streamFaults.set(rec, fault.behaviour);
+		else if (fault && (await this.applyFault(fault, req, res))) return;
 		if (this.closed || res.destroyed) return;
 
 		const segs = rec.path.split('/');
@@ -592,6 +605,8 @@ class SandboxServer implements Sandbox {
 		res: ServerResponse,
 	): Promise<boolean> {
 		switch (action.type) {
+			case 'stream':
+				return false; // read by the stream route (streamFaults)
 			case 'drop':
 				req.socket.destroy();
 				return true;
@@ -930,7 +945,8 @@ class SandboxServer implements Sandbox {
 		const skipped = targets.filter((i) => this.unqueryable.has(i.id)).map((i) => i.id);
 		const indexes = targets.filter((i) => !this.unqueryable.has(i.id));
 
-		const b = this.behaviour;
+		const override = this.streamFaults.get(ctx.rec);
+		const b = override ? { ...this.behaviour, ...override } : this.behaviour;
 		const framing: Framing = b.framing ?? 'documented';
 		if (b.events) ctx.offContract('the test scripted the events');
 		else if (framing !== 'documented') ctx.offContract(`framing '${framing}'`);
@@ -976,6 +992,13 @@ class SandboxServer implements Sandbox {
 		else if (mode === 'truncate-before-stop') events = events.filter((e) => e.type !== 'stop');
 		const cutAt = mode === 'drop-mid-stream' ? Math.floor(events.length / 2) : -1;
 
+		// The spec is silent on two messages at once in one session: the second is refused with 409
+		// (FastAPI's `detail`), before anything is stored, as a lock held by the first would refuse it.
+		if (this.answering.has(session.session_id)) {
+			return sendError(res, 409, 'A message is already being answered in this session');
+		}
+		this.answering.add(session.session_id);
+		res.once('close', () => this.answering.delete(session.session_id));
 		session.events.push({ type: 'user_input', content: body.prompt });
 		session.generated_title ??= makeTitle(body.prompt);
 		this.store.touch(session);
@@ -1001,9 +1024,24 @@ class SandboxServer implements Sandbox {
 			}
 		};
 		let stop: ChatEvent | undefined;
-		const timing: TurnTiming = { sessionId: session.session_id, prompt: body.prompt, deltas: [] };
+		const timing: TurnTiming = { sessionId: session.session_id, prompt: body.prompt, startedAt: ctx.startedAt, deltas: [] };
 		this.turnTimings.push(timing);
 		res.on('close', () => (timing.finishedAt ??= performance.now()));
+		// Frames and keep-alive comments take turns on the wire, never inside each other; a ping first
+		// flushes what a chunked write held back.
+		let wire: Promise<boolean> = Promise.resolve(true);
+		const send = (text: string | Buffer): Promise<boolean> => (wire = wire.then(async () => await writer.write(text)));
+		let open = true;
+		if (b.pingEveryMs && b.pingEveryMs > 0) {
+			const every = b.pingEveryMs;
+			void (async () => {
+				while (open && !writer.closed && !this.closed) {
+					await this.sleep(every);
+					await (wire = wire.then(async () => open && (await writer.flush()) && (await writer.write(PING))));
+				}
+			})();
+		}
+		res.on('close', () => (open = false));
 		const stallAt = b.stallAfterEvents !== undefined && (b.stallPrompt === undefined || b.stallPrompt === body.prompt) ? b.stallAfterEvents : -1;
 		if (stallAt >= 0) ctx.offContract('a stalled turn (no stop event)');
 		let written = 0;
@@ -1017,14 +1055,14 @@ class SandboxServer implements Sandbox {
 			if (cutAt >= 0 && frame.event && frame.event === events[cutAt]) {
 				// Half of this event's bytes, then a hard socket reset.
 				const buf = Buffer.from(frame.text, 'utf8');
-				await writer.write(buf.subarray(0, Math.max(1, Math.floor(buf.length / 2))));
+				await send(buf.subarray(0, Math.max(1, Math.floor(buf.length / 2))));
 				await writer.flush();
 				await this.waitSocketFlushed(res);
 				res.socket?.destroy();
 				this.store.touch(session);
 				return;
 			}
-			if (!(await writer.write(frame.text))) break;
+			if (!(await send(frame.text))) break;
 			if (frame.event?.type === 'text_delta') {
 				timing.deltas.push({ content: String(frame.event.content ?? ''), writtenAt: performance.now() });
 				if (b.deltaDelayMs) await this.sleep(b.deltaDelayMs);
@@ -1033,11 +1071,14 @@ class SandboxServer implements Sandbox {
 				session.events.push(frame.event);
 				if (frame.event.type === 'stop') {
 					stop = frame.event;
+					this.answering.delete(session.session_id); // answered: the session takes the next message
 					this.applyStop(session, stop, indexes);
 				}
 			}
 			await writer.eventGap();
 		}
+		open = false; // the stop was sent: no comment after it
+		await wire;
 		const delivered = !writer.closed && (await writer.flush());
 		this.store.touch(session);
 		if (!delivered) return;

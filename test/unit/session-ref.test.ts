@@ -3,9 +3,9 @@
 // is pinned here (a change would orphan every stored conversation), and whatever was not sealed by
 // this node for this binding does not open.
 
-import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import crypto, { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
-import { openSessionRef, sealSessionRef, type RefBinding } from '../../nodes/LlamaCloudChat/conversations/sessionRef';
+import { MAX_CACHED_KEYS, openSessionRef, sealSessionRef, type RefBinding } from '../../nodes/LlamaCloudChat/conversations/sessionRef';
 
 const API_KEY = 'llx-unit-test-key-0000000000000000';
 const binding: RefBinding = { workflowId: 'wf-1', nodeId: 'node-1', indexes: 'idx-a,idx-b', conversation: 'key:chat-1' };
@@ -58,5 +58,24 @@ describe('sealed session references', () => {
 		['empty', 'v1.'],
 	])('refuses a token that is %s', (_case, token) => {
 		expect(openSessionRef(token, binding, API_KEY)).toBeUndefined();
+	});
+
+	it(`derives each API key's sealing key once, and keeps the keys of the ${MAX_CACHED_KEYS} most recently first-used API keys`, () => {
+		const derived = jest.spyOn(crypto, 'hkdfSync');
+		try {
+			const keys = Array.from({ length: MAX_CACHED_KEYS + 1 }, (_, index) => `llx-cache-test-${index}-000000000000`);
+			const tokens = keys.map((key) => sealSessionRef(ref, binding, key));
+			expect(derived).toHaveBeenCalledTimes(MAX_CACHED_KEYS + 1);
+			// The newest ones open without a derivation; each still opens only with its own key.
+			expect(openSessionRef(tokens[1], binding, keys[1])).toEqual(ref);
+			expect(openSessionRef(tokens[MAX_CACHED_KEYS], binding, keys[MAX_CACHED_KEYS])).toEqual(ref);
+			expect(openSessionRef(tokens[1], binding, keys[2])).toBeUndefined();
+			expect(derived).toHaveBeenCalledTimes(MAX_CACHED_KEYS + 1);
+			// The first one made room: it is derived again.
+			expect(openSessionRef(tokens[0], binding, keys[0])).toEqual(ref);
+			expect(derived).toHaveBeenCalledTimes(MAX_CACHED_KEYS + 2);
+		} finally {
+			derived.mockRestore();
+		}
 	});
 });

@@ -5,7 +5,7 @@ import { isChatMemory, withMemoryConversation } from './memoryStore';
 import { withNodeConversation } from './nodeStore';
 import type { Conversation, ConversationScope } from './types';
 
-export { MAX_STORED_CONVERSATIONS, nodeConversationStore } from './nodeStore';
+export { MAX_PROTECTED_CONVERSATIONS, MAX_STORED_CONVERSATIONS, nodeConversationStore } from './nodeStore';
 export { MAX_WAITING_PER_CONVERSATION } from './queue';
 export type { Conversation, KnownSession } from './types';
 

@@ -1,5 +1,6 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
 
+import { llamaCloudCredentials } from '../helpers/credentials';
 import { conversationQueues } from './queue';
 import { openSessionRef, sealSessionRef, type RefBinding, type SessionRef } from './sessionRef';
 import type { Conversation, ConversationScope } from './types';
@@ -49,21 +50,54 @@ function refTokenOf(message: StoredMessage): unknown {
 }
 
 /**
- * The newest saved answer whose reference this node can open (the whole history, not the memory's
- * window), and whether any answer carried a reference at all.
+ * References that do not open, examined at most per read of a history. After an API-key rotation
+ * every old reference fails to open (one failed decryption each); past this many the scan stops and
+ * the conversation starts a new session, instead of examining a long history on every first turn.
+ * References that open are all examined: the newest is found by its own time, not its position.
  */
-function latestRef(messages: unknown[], binding: RefBinding, apiKey: string): { ref?: SessionRef; anyRef: boolean } {
-	let anyRef = false;
-	for (let index = messages.length - 1; index >= 0; index--) {
+export const MAX_UNOPENED_REFERENCES = 20;
+
+/** What the answers of a history say about the conversation's sessions. */
+interface HistoryRefs {
+	/** The newest reference this node can open, by its own time (`usedAt`); on a tie, the later in the history. */
+	ref?: SessionRef;
+	/** Whether any answer carried a reference (opening or not). */
+	anyRef: boolean;
+	/** Whether the history holds answers at all (this node's or any other's). */
+	anyAnswer: boolean;
+	/** The references that opened, by their sealed text. */
+	opened: Map<string, SessionRef>;
+}
+
+/**
+ * The references in a history's answers (the whole history, not the memory's window), read from the
+ * newest position back. Memories may reorder or trim messages: where a reference stands says nothing,
+ * its own time does.
+ */
+function historyRefs(messages: unknown[], binding: RefBinding, apiKey: string): HistoryRefs {
+	const found: HistoryRefs = { anyRef: false, anyAnswer: false, opened: new Map() };
+	let unopened = 0;
+	for (let index = messages.length - 1; index >= 0 && unopened < MAX_UNOPENED_REFERENCES; index--) {
 		const message = messages[index] as StoredMessage | null;
 		if (!message || !isAiMessage(message)) continue;
+		found.anyAnswer = true;
 		const token = refTokenOf(message);
 		if (token === undefined) continue;
-		anyRef = true;
+		found.anyRef = true;
 		const ref = openSessionRef(token, binding, apiKey);
-		if (ref) return { ref, anyRef };
+		if (!ref) {
+			unopened++;
+			continue;
+		}
+		found.opened.set(token as string, ref);
+		if (!found.ref || ref.usedAt > found.ref.usedAt) found.ref = ref;
 	}
-	return { anyRef };
+	return found;
+}
+
+/** Whether the history holds an answer carrying exactly this sealed reference, wherever the memory put it. */
+function holdsRef(messages: unknown[], token: string): boolean {
+	return messages.some((message) => !!message && isAiMessage(message as StoredMessage) && refTokenOf(message as StoredMessage) === token);
 }
 
 /** Histories without a session key of their own (n8n's Simple Memory), told apart by identity. */
@@ -96,6 +130,12 @@ function answerMessage(shown: string, token: string): IDataObject {
 export const UNOPENED_REFERENCE_WARNING =
 	"This conversation's earlier answers name a LlamaCloud session this node cannot continue: the credential's API key, the node or its Indexes changed, or the answers were copied from another conversation. A new session was started.";
 
+export const CONCURRENT_TURN_WARNING =
+	"Another message of this conversation was answered at the same time, in another LlamaCloud session (e.g. a second tab, or another n8n worker). The conversation continues in the session of the most recent answer; that session's model does not know the other message.";
+
+export const NO_REFERENCE_WARNING =
+	"This conversation's earlier answers carry no LlamaCloud session reference (the memory trimmed or dropped them, or other nodes wrote those answers), so a new session was started, which does not know them.";
+
 export const METADATA_DROPPED_WARNING =
 	'The connected memory does not keep message metadata, so the next message cannot continue this LlamaCloud session and will start a new one. Connect a Redis, Postgres or MongoDB Chat Memory, or Simple Memory.';
 
@@ -111,7 +151,7 @@ export async function withMemoryConversation<T>(
 	task: (conversation: Conversation) => Promise<T>,
 ): Promise<T> {
 	const node = context.getNode();
-	const credentials = await context.getCredentials('llamaCloudApi', scope.itemIndex);
+	const credentials = await llamaCloudCredentials(context);
 	const apiKey = String(credentials.apiKey ?? '').trim();
 	const conversationKey = conversationKeyOf(memory);
 	// Simple Memory names no key: its histories live in this process, per workflow and session key.
@@ -127,11 +167,18 @@ export async function withMemoryConversation<T>(
 				description: 'Check the memory sub-node and its credential (e.g. that Redis or Postgres is reachable). The question was not sent.',
 			});
 		}
-		const { ref, anyRef } = latestRef(Array.isArray(messages) ? messages : [], binding, apiKey);
+		const history = Array.isArray(messages) ? messages : [];
+		const { ref, anyRef, anyAnswer, opened } = historyRefs(history, binding, apiKey);
 		const usable = ref && !(scope.forgetAfterMs > 0 && Date.now() - ref.usedAt > scope.forgetAfterMs) ? ref : undefined;
 		// Not silently: a conversation whose answers carry references that do not open loses its history.
 		const unopened = anyRef && !ref ? UNOPENED_REFERENCE_WARNING : undefined;
 		if (unopened) context.logger.warn(unopened, { node: node.name });
+		// Answers that name no session at all: the memory trimmed ours away, dropped their metadata, or other nodes wrote them.
+		const unreferenced = anyAnswer && !anyRef ? NO_REFERENCE_WARNING : undefined;
+		const warn = (warning: string) => {
+			context.logger.warn(warning, { node: node.name });
+			return warning;
+		};
 		return await task({
 			store: 'memory',
 			session: usable ? { id: usable.session, turns: usable.turns } : undefined,
@@ -140,19 +187,23 @@ export async function withMemoryConversation<T>(
 			},
 			async answered(session, turns, prompt, shown) {
 				const token = sealSessionRef({ session, turns, usedAt: Date.now() }, binding, apiKey);
+				let saved: unknown[];
 				try {
 					await memory.saveContext({ input: prompt }, { output: answerMessage(shown, token) });
-					// Once a reference came back from this memory, it evidently keeps metadata; else check the one just saved.
+					// Once a reference came back from this memory, it evidently keeps metadata, and this turn
+					// continued the conversation's session. A new session is checked: read the memory again.
 					if (usable) return undefined;
-					const saved = await memory.chatHistory.getMessages();
-					if (refTokenOf(saved[saved.length - 1] as StoredMessage) === token) return unopened;
-					context.logger.warn(METADATA_DROPPED_WARNING, { node: node.name });
-					return METADATA_DROPPED_WARNING;
+					saved = await memory.chatHistory.getMessages();
 				} catch (error) {
-					const warning = `The answer could not be saved to the connected memory (${(error as Error).message}; the Memory node's output has the details): the next message will start a new LlamaCloud session.`;
-					context.logger.warn(warning, { node: node.name });
-					return warning;
+					return warn(`The answer could not be saved to the connected memory (${(error as Error).message}; the Memory node's output has the details): the next message will start a new LlamaCloud session.`);
 				}
+				const after = Array.isArray(saved) ? saved : [];
+				if (!holdsRef(after, token)) return warn(METADATA_DROPPED_WARNING);
+				// Another process (or tab) answered a message of this conversation since it was read here: two
+				// sessions now. The next message continues the newest reference by its own time, in every process.
+				const landed = [...historyRefs(after, binding, apiKey).opened.keys()].some((other) => other !== token && !opened.has(other));
+				if (landed) return warn(CONCURRENT_TURN_WARNING);
+				return unopened ?? (unreferenced && warn(unreferenced));
 			},
 			async forget() {
 				// Nothing to delete: the next answer's reference replaces the gone session's.

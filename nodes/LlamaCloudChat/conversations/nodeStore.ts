@@ -5,8 +5,19 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { conversationQueues } from './queue';
 import type { Conversation, ConversationScope } from './types';
 
-/** Conversations the node's own store keeps per node; the least recently used are dropped first. */
+/** Conversations the node's own store keeps per node, at most. */
 export const MAX_STORED_CONVERSATIONS = 1000;
+
+/**
+ * Of those, conversations with two or more answered turns (the "protected" segment) kept at most;
+ * the least recently used of them are dropped first. Conversations with at most one turn (the
+ * "probation" segment) get the rest, at least MAX_STORED_CONVERSATIONS - MAX_PROTECTED_CONVERSATIONS:
+ * a burst of new conversations (a public chat reloaded 1,000 times) evicts only other new ones.
+ */
+export const MAX_PROTECTED_CONVERSATIONS = 750;
+
+/** Conversations that have answered this many turns are protected from new ones. */
+const PROTECTED_AFTER_TURNS = 2;
 
 /** Forget After of entries saved before each kept its own (the parameter's default, 24 hours). */
 const DEFAULT_FORGET_AFTER_MS = 24 * 3_600_000;
@@ -31,8 +42,10 @@ type Conversations = Map<string, ConversationEntry>;
  * The node's own store, for a single n8n process: conversation → session, per workflow and node
  * (its "scope"), without any setup.
  *
- * - In this process: a map per scope, in order of use, at most MAX_STORED_CONVERSATIONS entries
- *   (the least recently used dropped first), the authority while n8n runs.
+ * - In this process: a map per scope, in order of use, the authority while n8n runs. It is a
+ *   segmented LRU: at most MAX_PROTECTED_CONVERSATIONS conversations with two or more turns, and the
+ *   rest of MAX_STORED_CONVERSATIONS for those with fewer (least recently used dropped first in each),
+ *   so that one-message conversations cannot evict the ones in use (see `trim`).
  * - Across restarts: a copy of the scope's map in the node's static data
  *   (`getWorkflowStaticData('node')`), which n8n saves at the end of production executions. The
  *   first execution after a restart loads it. n8n keeps the copy of whichever execution saves last:
@@ -74,7 +87,8 @@ class NodeConversationStore {
 				}
 			}
 			saved.sort((a, b) => a[1].usedAt - b[1].usedAt);
-			for (const [key, entry] of saved.slice(-MAX_STORED_CONVERSATIONS)) conversations.set(key, entry);
+			for (const [key, entry] of saved) conversations.set(key, entry);
+			trim(conversations);
 			this.scopes.set(scope, conversations);
 		}
 		return conversations;
@@ -82,6 +96,27 @@ class NodeConversationStore {
 }
 
 export const nodeConversationStore = new NodeConversationStore();
+
+/**
+ * Drops the least recently used conversations past the bounds (the map is in order of use): first
+ * protected ones past MAX_PROTECTED_CONVERSATIONS, then the others past what the protected ones leave
+ * of MAX_STORED_CONVERSATIONS.
+ */
+function trim(conversations: Conversations): void {
+	const newestFirst = [...conversations].reverse();
+	let protectedKept = 0;
+	for (const [key, entry] of newestFirst) {
+		if (entry.turns < PROTECTED_AFTER_TURNS) continue;
+		if (protectedKept < MAX_PROTECTED_CONVERSATIONS) protectedKept++;
+		else conversations.delete(key);
+	}
+	let othersKept = 0;
+	for (const [key, entry] of newestFirst) {
+		if (entry.turns >= PROTECTED_AFTER_TURNS) continue;
+		if (othersKept < MAX_STORED_CONVERSATIONS - protectedKept) othersKept++;
+		else conversations.delete(key);
+	}
+}
 
 const expired = (entry: ConversationEntry, forgetAfterMs: number, now: number) => forgetAfterMs > 0 && now - entry.usedAt > forgetAfterMs;
 
@@ -110,10 +145,7 @@ export async function withNodeConversation<T>(
 		const save = () => {
 			const now = Date.now();
 			for (const [other, entry] of conversations) if (expiredByItsOwn(entry, now)) conversations.delete(other);
-			// The map is in order of use: the first entries are the least recently used.
-			for (const other of [...conversations.keys()].slice(0, Math.max(0, conversations.size - MAX_STORED_CONVERSATIONS))) {
-				conversations.delete(other);
-			}
+			trim(conversations);
 			staticData.conversations = Object.fromEntries(conversations);
 		};
 		const remember = (session: string, turns: number) => {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
  * A sealed reference to the LlamaCloud session of a conversation, as kept in a memory sub-node's
@@ -33,8 +33,24 @@ const VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
+/** API keys whose sealing key this process keeps (a few credentials are in use at once). */
+export const MAX_CACHED_KEYS = 8;
+
+/**
+ * Sealing keys by a SHA-256 digest of their API key (the key itself is never a map key), derived once
+ * per API key: a history's references all open with the same one. The oldest derivation goes first.
+ */
+const keys = new Map<string, Buffer>();
+
 function keyOf(apiKey: string): Buffer {
-	return Buffer.from(hkdfSync('sha256', apiKey, 'n8n-nodes-llamacloud-chat', 'conversation session reference v1', 32));
+	const digest = createHash('sha256').update(apiKey).digest('base64url');
+	let key = keys.get(digest);
+	if (!key) {
+		key = Buffer.from(hkdfSync('sha256', apiKey, 'n8n-nodes-llamacloud-chat', 'conversation session reference v1', 32));
+		keys.set(digest, key);
+		if (keys.size > MAX_CACHED_KEYS) keys.delete(keys.keys().next().value as string);
+	}
+	return key;
 }
 
 function aadOf(binding: RefBinding): Buffer {

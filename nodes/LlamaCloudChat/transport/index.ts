@@ -8,7 +8,9 @@ import type {
 } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import { CREDENTIAL_TYPE, llamaCloudCredentials } from '../helpers/credentials';
 import { elapsed } from '../helpers/timers';
+
 import { rememberSent } from './sentTurns';
 import { cancelSignalOf, waitUnlessCancelled } from './wait';
 
@@ -40,7 +42,7 @@ export interface AnswerStream {
 	whenIdle: Promise<never>;
 }
 
-export const CREDENTIAL_TYPE = 'llamaCloudApi';
+export { CREDENTIAL_TYPE };
 
 export const REGION_BASE_URLS: Record<string, string> = {
 	na: 'https://api.cloud.llamaindex.ai',
@@ -75,8 +77,7 @@ interface RequestSettings {
 	timeoutMs: number;
 }
 
-// One lookup per node run: the credential cannot change while a node executes, and decrypting it
-// for every request of a 1,000-item run is measurable.
+// One lookup per node run (the credential itself is decrypted once per execution, see helpers/credentials).
 const credentialByContext = new WeakMap<object, Promise<{ baseUrl: string; apiKey: string }>>();
 
 function credentialOf(context: LlamaCloudFunctions): Promise<{ baseUrl: string; apiKey: string }> {
@@ -101,7 +102,7 @@ export async function redactorOf(context: LlamaCloudFunctions): Promise<(text: s
 }
 
 async function resolveCredential(context: LlamaCloudFunctions): Promise<{ baseUrl: string; apiKey: string }> {
-	const credentials = await context.getCredentials<{ region?: string; baseUrl?: string; apiKey?: string }>(CREDENTIAL_TYPE);
+	const credentials = (await llamaCloudCredentials(context)) as { region?: string; baseUrl?: string; apiKey?: string };
 	const region = credentials.region ?? 'na';
 	const baseUrl = region === 'custom' ? String(credentials.baseUrl ?? '').trim() : REGION_BASE_URLS[region];
 	if (!baseUrl || !/^https?:\/\/[^\s/]+/i.test(baseUrl)) {
@@ -168,13 +169,20 @@ function eitherSignal(own: AbortSignal, other: AbortSignal | undefined): AbortSi
  * cancelled, or our deadline struck"; n8n versions that keep a request's own `abortSignal` get the
  * same signal that way.
  */
-function sendAbortable(context: LlamaCloudFunctions, request: IHttpRequestOptions, abort: AbortController, stop?: AbortSignal) {
+async function sendAbortable(context: LlamaCloudFunctions, request: IHttpRequestOptions, abort: AbortController, stop?: AbortSignal) {
 	const signal = eitherSignal(eitherSignal(abort.signal, stop), cancelSignalOf(context));
 	const requester = Object.create(context, { getExecutionCancelSignal: { value: () => signal } }) as LlamaCloudFunctions;
-	return context.helpers.httpRequestWithAuthentication.call(requester, CREDENTIAL_TYPE, {
-		...request,
-		abortSignal: signal,
-	}) as Promise<IN8nHttpFullResponse>;
+	return await sendAuthenticated(context, requester, { ...request, abortSignal: signal });
+}
+
+/**
+ * n8n's `httpRequestWithAuthentication`, given the credential as this execution already decrypted it
+ * (helpers/credentials): n8n would otherwise decrypt it again for every request.
+ */
+async function sendAuthenticated(context: LlamaCloudFunctions, requester: LlamaCloudFunctions, request: IHttpRequestOptions) {
+	const data = { ...(await llamaCloudCredentials(context)) };
+	const credentialsDecrypted = { id: context.getNode().credentials?.[CREDENTIAL_TYPE]?.id ?? '', name: '', type: CREDENTIAL_TYPE, data };
+	return (await context.helpers.httpRequestWithAuthentication.call(requester, CREDENTIAL_TYPE, request, { credentialsDecrypted })) as IN8nHttpFullResponse;
 }
 
 const DEADLINE: unique symbol = Symbol('deadline');
@@ -275,11 +283,7 @@ async function execute(
 				const abort = new AbortController();
 				response = await answerStarts(sendAbortable(context, request, abort, config.stop), timeoutMs, abort);
 			} else {
-				response = (await context.helpers.httpRequestWithAuthentication.call(
-					context,
-					CREDENTIAL_TYPE,
-					request,
-				)) as IN8nHttpFullResponse;
+				response = await sendAuthenticated(context, context, request);
 			}
 			if (response.statusCode < 400) {
 				rememberIfActed(context, mode, config.itemIndex, 'done');

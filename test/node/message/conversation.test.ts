@@ -6,7 +6,11 @@
 import { displayParameter, type IDataObject, type INodeParameters, type INodeProperties } from 'n8n-workflow';
 
 import { LlamaCloudChat } from '../../../nodes/LlamaCloudChat/LlamaCloudChat.node';
-import { MAX_STORED_CONVERSATIONS, nodeConversationStore as conversationMemory } from '../../../nodes/LlamaCloudChat/conversations';
+import {
+	MAX_PROTECTED_CONVERSATIONS,
+	MAX_STORED_CONVERSATIONS,
+	nodeConversationStore as conversationMemory,
+} from '../../../nodes/LlamaCloudChat/conversations';
 import { runWorkflow, type RunOptions, type RunResult } from '../../harness/run-workflow';
 import { useSandbox } from '../../harness/support';
 import type { Sandbox } from '../../sandbox';
@@ -381,6 +385,53 @@ describe('Message → Ask in a conversation', () => {
 			expect(written).toHaveProperty('other-0');
 			const again = await chat('conv-lru-oldest', 'Summarise');
 			expect(conversationOf(again)).toMatchObject({ turn: 1, new_session: true });
+		});
+
+		it(`${MAX_STORED_CONVERSATIONS} one-message conversations (a public chat reloaded) do not evict a conversation in use, in this process nor after a restart`, async () => {
+			const say = conversationRunner();
+			const first = conversationOf(await say('conv-in-use', 'What grew in Q3?'));
+			await say('conv-in-use', 'And the risks?');
+			// One production run of a thousand visitors, each asking one question.
+			const crowd = await runWorkflow({
+				credentials: credentialsFor(sandbox),
+				mode: 'webhook',
+				items: Array.from({ length: MAX_STORED_CONVERSATIONS }, (_, index) => ({ sessionId: `visitor-${index}`, chatInput: 'Hello?' })),
+				staticData: (await say('conv-in-use-probe', 'Hi')).savedStaticData,
+				nodes: [{ name: 'Ask', parameters: { resource: 'message', operation: 'ask', indexIds: ['idx-q3-reports'], options: { batching: { batch: { batchSize: 100 } } } } }],
+			});
+			expect(crowd.output('Ask')).toHaveLength(MAX_STORED_CONVERSATIONS);
+			const staticData = crowd.savedStaticData;
+			const written = writtenBy(crowd);
+			expect(Object.keys(written)).toHaveLength(MAX_STORED_CONVERSATIONS);
+			expect(Object.values(written).filter((entry) => (entry.turns as number) >= 2)).toHaveLength(1);
+
+			const third = await chat('conv-in-use', 'Summarise that for the board', { staticData });
+			expect(conversationOf(third)).toEqual({ id: 'conv-in-use', session_id: first.session_id, turn: 3, new_session: false, store: 'node' });
+			conversationMemory.clear(); // a restart: the saved copy keeps it too
+			const fourth = await chat('conv-in-use', 'And the next steps?', { staticData: third.savedStaticData });
+			expect(conversationOf(fourth)).toMatchObject({ session_id: first.session_id, turn: 4, new_session: false });
+			// The newest visitors are kept; the oldest one-message conversations made room.
+			expect(conversationOf(await chat('visitor-999', 'And then?', { staticData: fourth.savedStaticData }))).toMatchObject({ turn: 2, new_session: false });
+			expect(conversationOf(await chat('visitor-0', 'And then?'))).toMatchObject({ turn: 1, new_session: true });
+		}, 120_000);
+
+		it(`conversations in use are bounded too: past ${MAX_PROTECTED_CONVERSATIONS}, the least recently used of them is dropped`, async () => {
+			const say = conversationRunner();
+			await say('conv-protected-oldest', 'What grew in Q3?');
+			const second = await say('conv-protected-oldest', 'And the risks?');
+			const saved = (second.savedStaticData as Record<string, { conversations: Record<string, IDataObject> }>)['node:Ask'];
+			const [[key, entry]] = Object.entries(saved.conversations);
+			const conversations: Record<string, IDataObject> = { [key]: entry };
+			for (let index = 0; index < MAX_PROTECTED_CONVERSATIONS; index++) {
+				conversations[`in-use-${index}`] = { ...entry, session: `ses-in-use-${index}`, usedAt: (entry.usedAt as number) + 1 + index };
+			}
+			conversationMemory.clear();
+			const next = await chat('conv-protected-oldest', 'Summarise', { staticData: { 'node:Ask': { ...saved, conversations } } });
+			expect(conversationOf(next)).toMatchObject({ turn: 1, new_session: true });
+			const written = writtenBy(next);
+			expect(Object.keys(written)).toHaveLength(MAX_PROTECTED_CONVERSATIONS + 1);
+			expect(written).toHaveProperty('in-use-0');
+			expect(written[key]).toMatchObject({ session: conversationOf(next).session_id, turns: 1 }); // its new session
 		});
 
 		it('saved data over the bound is read back as its most recently used conversations', async () => {

@@ -4,12 +4,21 @@
 // getInputConnectionData, against the sandbox. The sandbox's answers name their turn and the
 // session's previous question, so the text shows which session answered.
 
+import crypto from 'node:crypto';
+
 import { AIMessage, HumanMessage } from '@langchain/core/messages';
 import type { IConnections, IDataObject } from 'n8n-workflow';
 
 import { nodeConversationStore, MAX_WAITING_PER_CONVERSATION } from '../../../nodes/LlamaCloudChat/conversations';
-import { METADATA_DROPPED_WARNING, METADATA_KEY, UNOPENED_REFERENCE_WARNING } from '../../../nodes/LlamaCloudChat/conversations/memoryStore';
+import {
+	MAX_UNOPENED_REFERENCES,
+	METADATA_DROPPED_WARNING,
+	METADATA_KEY,
+	NO_REFERENCE_WARNING,
+	UNOPENED_REFERENCE_WARNING,
+} from '../../../nodes/LlamaCloudChat/conversations/memoryStore';
 import { sealSessionRef } from '../../../nodes/LlamaCloudChat/conversations/sessionRef';
+import { PackageCredentialsHelper } from '../../harness/credentials';
 import { logLines } from '../../harness/logs';
 import { MEMORY_NODE_TYPE, StoredHistory, historyOf, memoryHistories, storedMessages } from '../../harness/memory-node';
 import { TOOL_NODE_TYPE } from '../../harness/node-types';
@@ -62,8 +71,8 @@ function outputOf(result: RunResult): IDataObject {
 const conversationOf = (result: RunResult) => outputOf(result).conversation as IDataObject;
 
 /** Adds messages to a session's history, as another node sharing the memory (or anyone who can write to it) would. */
-async function addToHistory(sessionKey: string, messages: unknown[]): Promise<void> {
-	await (historyOf(sessionKey) as unknown as { addMessages(messages: unknown[]): Promise<void> }).addMessages(messages);
+async function addToHistory(sessionKey: string, messages: unknown[], kind = 'stored'): Promise<void> {
+	await (historyOf(sessionKey, kind) as unknown as { addMessages(messages: unknown[]): Promise<void> }).addMessages(messages);
 }
 
 /** What this node (workflow test-workflow, node-0) seals for a conversation with the default Indexes. */
@@ -193,7 +202,7 @@ describe('Message → Ask with a memory sub-node', () => {
 			['another credential', bindingFor('chat-foreign'), 'llx-another-api-key-0000000000000000'],
 		])('a genuine reference sealed for %s', async (_case, sealedFor, apiKey) => {
 			const target = await createOtherSession();
-			const ref = sealSessionRef({ session: target, turns: 7, usedAt: Date.now() }, sealedFor, (apiKey as string | undefined) ?? sandbox.apiKey);
+			const ref = sealSessionRef({ session: target, turns: 7, usedAt: Date.now() + 60_000 }, sealedFor, (apiKey as string | undefined) ?? sandbox.apiKey);
 			await planted('chat-foreign', ref);
 			await expectNotSteered('chat-foreign', target);
 		});
@@ -211,14 +220,15 @@ describe('Message → Ask with a memory sub-node', () => {
 		it('a reference in a message of the user, not of an answer', async () => {
 			const target = await createOtherSession();
 			await chat('chat-human', 'What grew in Q3?');
-			const sealed = sealSessionRef({ session: target, turns: 7, usedAt: Date.now() }, bindingFor('chat-human'), sandbox.apiKey);
+			const sealed = sealSessionRef({ session: target, turns: 7, usedAt: Date.now() + 60_000 }, bindingFor('chat-human'), sandbox.apiKey);
 			await addToHistory('chat-human', [new HumanMessage({ content: 'Planted', additional_kwargs: { [METADATA_KEY]: { ref: sealed } } })]);
 			await expectNotSteered('chat-human', target);
 		});
 
 		it('while the same reference sealed for this node is taken (the control)', async () => {
 			const target = await createOtherSession();
-			await planted('chat-control', sealSessionRef({ session: target, turns: 7, usedAt: Date.now() }, bindingFor('chat-control'), sandbox.apiKey));
+			// Newer than the history's own first answer (the newest reference by its own time is continued).
+			await planted('chat-control', sealSessionRef({ session: target, turns: 7, usedAt: Date.now() + 60_000 }, bindingFor('chat-control'), sandbox.apiKey));
 			const next = await chat('chat-control', 'And the risks?');
 			expect(conversationOf(next)).toMatchObject({ session_id: target, turn: 8, new_session: false });
 		});
@@ -416,6 +426,114 @@ describe('Message → Ask with a memory sub-node', () => {
 		});
 		expect(again.error).toBeUndefined();
 		expect(again.output('Ask').map((item) => (item.json.conversation as IDataObject).turn)).toEqual([6, 7, 8, 9, 10]);
+	});
+});
+
+describe('Message → Ask with a memory: references are found by what they say, and read cheaply', () => {
+	it('a memory that hands messages over newest first continues the newest session at its real turn, without a false warning', async () => {
+		const memory = { kind: 'newestFirst' };
+		const first = conversationOf(await chat('chat-reversed', 'What grew in Q3?', { memory }));
+		const second = conversationOf(await chat('chat-reversed', 'And the risks?', { memory }));
+		const third = conversationOf(await chat('chat-reversed', 'Summarise that for the board', { memory }));
+
+		expect(first).toEqual({ session_id: expect.stringMatching(/^ses-/), turn: 1, new_session: true, store: 'memory' });
+		expect(second).toEqual({ session_id: first.session_id, turn: 2, new_session: false, store: 'memory' });
+		expect(third).toEqual({ session_id: first.session_id, turn: 3, new_session: false, store: 'memory' });
+		expect(sandbox.stats.sessionsCreated).toBe(1);
+	});
+
+	it('of two references that open, the newer by its own time is continued, wherever it stands', async () => {
+		const newer = await createOtherSession();
+		const older = await createOtherSession();
+		await addToHistory('chat-order', [
+			new HumanMessage('Yesterday'),
+			answerWithRef(sealSessionRef({ session: newer, turns: 4, usedAt: Date.now() - 60_000 }, bindingFor('chat-order'), sandbox.apiKey)),
+			new HumanMessage('Last week'),
+			answerWithRef(sealSessionRef({ session: older, turns: 9, usedAt: Date.now() - 7 * 86_400_000 }, bindingFor('chat-order'), sandbox.apiKey)),
+		]);
+		const next = conversationOf(await chat('chat-order', 'And the risks?', { ask: { options: { forgetAfterHours: 0 } } }));
+		expect(next).toEqual({ session_id: newer, turn: 5, new_session: false, store: 'memory' });
+	});
+
+	it('of two references sealed at the same millisecond, the later in the history is continued', async () => {
+		const earlier = await createOtherSession();
+		const later = await createOtherSession();
+		const usedAt = Date.now() - 60_000;
+		await addToHistory('chat-tie', [
+			answerWithRef(sealSessionRef({ session: earlier, turns: 2, usedAt }, bindingFor('chat-tie'), sandbox.apiKey)),
+			answerWithRef(sealSessionRef({ session: later, turns: 6, usedAt }, bindingFor('chat-tie'), sandbox.apiKey)),
+		]);
+		const next = conversationOf(await chat('chat-tie', 'And the risks?'));
+		expect(next).toEqual({ session_id: later, turn: 7, new_session: false, store: 'memory' });
+	});
+
+	it('a memory that trimmed the answer carrying the reference away is noticed: earlier answers, none with a reference', async () => {
+		const memory = { kind: 'trimmed' };
+		const first = conversationOf(await chat('chat-trimmed', 'What grew in Q3?', { memory }));
+		expect(first.warning).toBeUndefined();
+		// An AI Agent sharing the memory answers twice; the memory keeps its last 4 messages only.
+		for (let turn = 0; turn < 2; turn++) await addToHistory('chat-trimmed', [new HumanMessage(`Side question ${turn}`), new AIMessage(`Side answer ${turn}`)], 'trimmed');
+
+		const next = await chat('chat-trimmed', 'And the risks?', { memory });
+		expect(conversationOf(next)).toMatchObject({ turn: 1, new_session: true, warning: NO_REFERENCE_WARNING });
+		expect(conversationOf(next).session_id).not.toBe(first.session_id);
+		expect(logLines.filter((line) => line.level === 'warn' && line.message === NO_REFERENCE_WARNING)).toHaveLength(1);
+	});
+
+	it('decrypts the credential once per execution, not once per item or request', async () => {
+		const decrypted = jest.spyOn(PackageCredentialsHelper.prototype, 'getDecrypted');
+		try {
+			const items = ['chat-1', 'chat-2', 'chat-3'].map((sessionId) => ({ sessionId, chatInput: 'What grew in Q3?' }));
+			const run = await chat('', '', { items, memory: { sessionKey: '={{ $json.sessionId }}' } });
+			expect(run.output('Ask')).toHaveLength(3);
+			expect(sandbox.requests).toHaveLength(6); // per item: create the session, send the message
+			expect(decrypted).toHaveBeenCalledTimes(1);
+			await chat('chat-1', 'And the risks?');
+			expect(decrypted).toHaveBeenCalledTimes(2); // the next execution reads it afresh
+		} finally {
+			decrypted.mockRestore();
+		}
+	});
+
+	it('derives the sealing key once per API key, not once per reference in the history', async () => {
+		const target = await createOtherSession();
+		const derived = jest.spyOn(crypto, 'hkdfSync');
+		try {
+			const answers = Array.from({ length: 50 }, (_, turn) => [
+				new HumanMessage(`Question ${turn}`),
+				answerWithRef(sealSessionRef({ session: target, turns: turn + 1, usedAt: Date.now() - 1000 + turn }, bindingFor('chat-derive'), sandbox.apiKey)),
+			]).flat();
+			await addToHistory('chat-derive', answers);
+			const next = await chat('chat-derive', 'And the risks?');
+			expect(conversationOf(next)).toEqual({ session_id: target, turn: 51, new_session: false, store: 'memory' });
+			// Sealing 50 references here, opening them all in the node and sealing the next: at most one
+			// derivation (none when an earlier test of this process already used the key).
+			expect(derived.mock.calls.length).toBeLessThanOrEqual(1);
+		} finally {
+			derived.mockRestore();
+		}
+	});
+
+	it(`after an API-key rotation, stops examining references that do not open after ${MAX_UNOPENED_REFERENCES}`, async () => {
+		const oldKey = 'llx-the-key-before-rotation-000000';
+		const answers = Array.from({ length: 500 }, (_, turn) => [
+			new HumanMessage(`Question ${turn}`),
+			answerWithRef(sealSessionRef({ session: 'ses-earlier', turns: turn + 1, usedAt: Date.now() }, bindingFor('chat-long'), oldKey)),
+		]).flat();
+		await addToHistory('chat-long', answers);
+		const opened = jest.spyOn(crypto, 'createDecipheriv');
+		try {
+			const next = await chat('chat-long', 'And the risks?');
+			expect(conversationOf(next)).toMatchObject({ turn: 1, new_session: true, warning: UNOPENED_REFERENCE_WARNING });
+			// Reading before the turn, and again after saving it (which opens the new reference too).
+			expect(opened.mock.calls.length).toBeLessThanOrEqual(2 * MAX_UNOPENED_REFERENCES + 1);
+		} finally {
+			opened.mockRestore();
+		}
+		// The new session continues from then on.
+		const after = conversationOf(await chat('chat-long', 'Summarise'));
+		expect(after).toMatchObject({ turn: 2, new_session: false });
+		expect(after.warning).toBeUndefined();
 	});
 });
 
