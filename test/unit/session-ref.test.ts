@@ -12,8 +12,8 @@ const binding: RefBinding = { workflowId: 'wf-1', nodeId: 'node-1', indexes: 'id
 const ref = { session: 'ses-123', turns: 3, usedAt: 1_764_633_600_000 };
 
 /** A reference made from the documented format alone: v1.base64url(iv | AES-256-GCM(JSON) | 16-byte tag). */
-function sealedByTheFormat(plain: unknown, tagBytes = 16): string {
-	const key = Buffer.from(hkdfSync('sha256', API_KEY, 'n8n-nodes-llamacloud-chat', 'conversation session reference v1', 32));
+function sealedByTheFormat(plain: unknown, tagBytes = 16, apiKey = API_KEY): string {
+	const key = Buffer.from(hkdfSync('sha256', apiKey, 'n8n-nodes-llamacloud-chat', 'conversation session reference v1', 32));
 	const iv = randomBytes(12);
 	const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: tagBytes });
 	cipher.setAAD(Buffer.from(JSON.stringify(['v1', binding.workflowId, binding.nodeId, binding.indexes, binding.conversation])));
@@ -32,6 +32,9 @@ describe('sealed session references', () => {
 
 	it('keeps its format: a reference built from the format alone opens, so stored conversations survive upgrades', () => {
 		expect(openSessionRef(sealedByTheFormat(['ses-123', 3, 1_764_633_600_000]), binding, API_KEY)).toEqual(ref);
+		// With an API key no other test uses, so that the node derives its key here (it keeps derived keys).
+		const unused = 'llx-format-test-key-only-here-00000';
+		expect(openSessionRef(sealedByTheFormat(['ses-123', 3, 1_764_633_600_000], 16, unused), binding, unused)).toEqual(ref);
 	});
 
 	it('refuses a reference whose authentication tag was shortened', () => {

@@ -44,8 +44,8 @@ function isAiMessage(message: StoredMessage): boolean {
 	return type === 'ai';
 }
 
-function refTokenOf(message: StoredMessage): unknown {
-	const metadata = message.additional_kwargs?.[METADATA_KEY] as IDataObject | undefined;
+function refTokenOf(message: StoredMessage | null | undefined): unknown {
+	const metadata = message?.additional_kwargs?.[METADATA_KEY] as IDataObject | undefined;
 	return metadata?.ref;
 }
 
@@ -95,9 +95,9 @@ function historyRefs(messages: unknown[], binding: RefBinding, apiKey: string): 
 	return found;
 }
 
-/** Whether the history holds an answer carrying exactly this sealed reference, wherever the memory put it. */
+/** Whether the history holds the message carrying exactly this (fresh, random) sealed reference, wherever the memory put it. */
 function holdsRef(messages: unknown[], token: string): boolean {
-	return messages.some((message) => !!message && isAiMessage(message as StoredMessage) && refTokenOf(message as StoredMessage) === token);
+	return messages.some((message) => refTokenOf(message as StoredMessage | null) === token);
 }
 
 /** Histories without a session key of their own (n8n's Simple Memory), told apart by identity. */

@@ -278,7 +278,9 @@ describe('Message → Ask with a memory sub-node', () => {
 		]);
 		const next = await chat('chat-rotated', 'And the risks?');
 		expect(conversationOf(next)).toMatchObject({ turn: 1, new_session: true, warning: UNOPENED_REFERENCE_WARNING });
-		expect(logLines.filter((line) => line.level === 'warn' && line.message === UNOPENED_REFERENCE_WARNING)).toHaveLength(1);
+		expect(logLines.filter((line) => line.level === 'warn' && line.message === UNOPENED_REFERENCE_WARNING)).toEqual([
+			{ level: 'warn', message: UNOPENED_REFERENCE_WARNING, metadata: { node: 'Ask' } },
+		]);
 		// The new session's reference opens from then on: the next turn continues it, without a warning.
 		const after = await chat('chat-rotated', 'Summarise');
 		expect(conversationOf(after)).toEqual({ session_id: conversationOf(next).session_id, turn: 2, new_session: false, store: 'memory' });
