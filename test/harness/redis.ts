@@ -1,4 +1,4 @@
-/* eslint-disable @n8n/community-nodes/no-restricted-globals -- Node.js test code, never run inside n8n */
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports, @n8n/community-nodes/no-dangerous-functions -- Node.js test code, never run inside n8n: it starts a redis-server */
 // A real Redis for engine tests: Debian's redis-server (apt-get install -y redis-server), started by the
 // test on a free loopback port with persistence off and its files in a temporary folder, and stopped by
 // its own process ID. Under CI=true a missing redis-server fails the test file (CI installs it, see

@@ -1,3 +1,4 @@
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, @n8n/community-nodes/no-restricted-imports -- Node.js test code, never run inside n8n */
 import { join } from 'node:path';
 
 import { sandboxCredentials, useSandbox } from '../../harness/support';

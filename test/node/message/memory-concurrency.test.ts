@@ -1,4 +1,4 @@
-/* eslint-disable @n8n/community-nodes/no-restricted-globals -- Node.js test code, never run inside n8n */
+/* eslint-disable @n8n/community-nodes/no-restricted-globals, no-console -- Node.js test code, never run inside n8n */
 // One conversation, two n8n processes: two loaded copies of the node (and of n8n-core), each with its
 // own in-process queue, sharing a REAL Redis Chat Memory, built as n8n builds it (LangChain's
 // RedisChatMessageHistory under BufferWindowMemory). n8n's chat widget shares one sessionId across
