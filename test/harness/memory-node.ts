@@ -150,6 +150,7 @@ export class TestChatMemory implements INodeType {
 					{ name: 'Not a Chat Memory: No saveContext', value: 'noSaveContext' },
 					{ name: 'Not a Chat Memory: No History', value: 'noHistory' },
 					{ name: 'Not a Chat Memory: A History That Cannot Be Read', value: 'unreadableHistory' },
+					{ name: 'A Memory That Never Answers a Read (a Store Out of Reach)', value: 'hangingRead' },
 				],
 				default: 'stored',
 			},
@@ -164,6 +165,9 @@ export class TestChatMemory implements INodeType {
 		if (kind === 'noSaveContext') return { response: { chatHistory: new InMemoryChatMessageHistory() } };
 		if (kind === 'noHistory') return { response: { chatHistory: null, saveContext: async () => {} } };
 		if (kind === 'unreadableHistory') return { response: { chatHistory: { messages: [] }, saveContext: async () => {} } };
+		if (kind === 'hangingRead') {
+			return { response: { chatHistory: { sessionId: sessionKey, getMessages: async () => await new Promise<never>(() => {}) }, saveContext: async () => {} } };
+		}
 		if (kind === 'redis') {
 			const client = createClient({ url: this.getNodeParameter('redisUrl', itemIndex) as string });
 			client.on('error', () => {}); // a Redis stopped by the test ends its connections

@@ -1,5 +1,6 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
 
+import { cancelSignalOf, cancelledError, whenAborted } from '../helpers/cancel';
 import { llamaCloudCredentials } from '../helpers/credentials';
 import { conversationQueues } from './queue';
 import { openSessionRef, sealSessionRef, type RefBinding, type SessionRef } from './sessionRef';
@@ -159,13 +160,20 @@ export async function withMemoryConversation<T>(
 	const binding: RefBinding = { workflowId: String(context.getWorkflow().id), nodeId: String(node.id), indexes: scope.indexes, conversation: sealedFor };
 	const run = async () => {
 		let messages: unknown[];
+		// A memory that does not answer (a Redis or Postgres out of reach) must not hold a cancelled execution.
+		const cancel = whenAborted(cancelSignalOf(context));
 		try {
-			messages = await memory.chatHistory.getMessages();
+			const read = await Promise.race([memory.chatHistory.getMessages(), cancel.aborted]);
+			if (read === true) throw cancelledError(context, 'while the conversation was read from the memory', scope.itemIndex);
+			messages = read;
 		} catch (error) {
+			if (error instanceof NodeOperationError && error.context.cancelled === true) throw error;
 			throw new NodeOperationError(node, `Memory: the conversation could not be read (${(error as Error).message})`, {
 				itemIndex: scope.itemIndex,
 				description: 'Check the memory sub-node and its credential (e.g. that Redis or Postgres is reachable). The question was not sent.',
 			});
+		} finally {
+			cancel.stop();
 		}
 		const history = Array.isArray(messages) ? messages : [];
 		const { ref, anyRef, anyAnswer, opened } = historyRefs(history, binding, apiKey);

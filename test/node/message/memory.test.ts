@@ -23,7 +23,7 @@ import { PackageCredentialsHelper } from '../../harness/credentials';
 import { logLines } from '../../harness/logs';
 import { MEMORY_NODE_TYPE, StoredHistory, historyOf, memoryHistories, storedMessages } from '../../harness/memory-node';
 import { TOOL_NODE_TYPE } from '../../harness/node-types';
-import { runWorkflow, type RunResult } from '../../harness/run-workflow';
+import { runWorkflow, type RunOptions, type RunResult } from '../../harness/run-workflow';
 import { useSandbox } from '../../harness/support';
 import type { Sandbox } from '../../sandbox';
 import { credentialsFor, streamRequests } from './support';
@@ -49,8 +49,9 @@ interface ChatOptions {
 }
 
 /** One production chat message (as behind an active Chat Trigger), with a memory connected to Ask. */
-async function chat(sessionId: string, chatInput: string, options: ChatOptions = {}): Promise<RunResult> {
+async function chat(sessionId: string, chatInput: string, options: ChatOptions & Pick<RunOptions, 'onStarted'> = {}): Promise<RunResult> {
 	return await runWorkflow({
+		onStarted: options.onStarted,
 		credentials: credentialsFor(sandbox),
 		mode: 'webhook',
 		workflowId: options.workflowId,
@@ -549,3 +550,16 @@ async function createOtherSession(): Promise<string> {
 	});
 	return String(((await response.json()) as IDataObject).session_id);
 }
+
+describe('a memory that does not answer', () => {
+	it('does not hold a cancelled execution: the read gives up at once, and nothing is sent', async () => {
+		let cancel: () => void = () => {};
+		const run = chat('chat-hanging', 'What grew in Q3?', { memory: { kind: 'hangingRead' }, onStarted: (stop) => (cancel = stop) });
+		// The read never answers: without the cancel signal raced, the run would never settle.
+		await new Promise<void>((resolve) => setImmediate(resolve));
+		cancel();
+		await run;
+		expect(sandbox.stats.sessionsCreated).toBe(0);
+		expect(sandbox.requests.filter((request) => request.method === 'POST')).toEqual([]);
+	});
+});
