@@ -159,15 +159,12 @@ export async function withMemoryConversation<T>(
 	const sealedFor = typeof memory.chatHistory.sessionId === 'string' ? conversationKey : '';
 	const binding: RefBinding = { workflowId: String(context.getWorkflow().id), nodeId: String(node.id), indexes: scope.indexes, conversation: sealedFor };
 	const run = async () => {
-		let messages: unknown[];
 		// A memory that does not answer (a Redis or Postgres out of reach) must not hold a cancelled execution.
 		const cancel = whenAborted(cancelSignalOf(context));
+		let read: unknown[] | true;
 		try {
-			const read = await Promise.race([memory.chatHistory.getMessages(), cancel.aborted]);
-			if (read === true) throw cancelledError(context, 'while the conversation was read from the memory', scope.itemIndex);
-			messages = read;
+			read = await Promise.race([memory.chatHistory.getMessages(), cancel.aborted]);
 		} catch (error) {
-			if (error instanceof NodeOperationError && error.context.cancelled === true) throw error;
 			throw new NodeOperationError(node, `Memory: the conversation could not be read (${(error as Error).message})`, {
 				itemIndex: scope.itemIndex,
 				description: 'Check the memory sub-node and its credential (e.g. that Redis or Postgres is reachable). The question was not sent.',
@@ -175,6 +172,8 @@ export async function withMemoryConversation<T>(
 		} finally {
 			cancel.stop();
 		}
+		if (read === true) throw cancelledError(context, 'while the conversation was read from the memory', scope.itemIndex);
+		const messages = read;
 		const history = Array.isArray(messages) ? messages : [];
 		const { ref, anyRef, anyAnswer, opened } = historyRefs(history, binding, apiKey);
 		const usable = ref && !(scope.forgetAfterMs > 0 && Date.now() - ref.usedAt > scope.forgetAfterMs) ? ref : undefined;

@@ -1,4 +1,4 @@
-/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets -- test keys for the sandbox, never real */
+/* eslint-disable @n8n/community-nodes/no-hardcoded-secrets, @n8n/community-nodes/no-restricted-globals -- test keys for the sandbox, never real; Node.js test code, never run inside n8n */
 // Message → Ask with a memory sub-node connected to its Memory input: the conversation is kept in the
 // memory (its session key is the conversation), as n8n's Redis, Postgres and Simple memories keep an
 // AI Agent's. Run through n8n-core's WorkflowExecute, which hands the node the memory through
