@@ -282,6 +282,35 @@ describe('6. as an AI Agent tool', () => {
 		expect(sandbox.stats.sessionsDeleted).toBe(1);
 	});
 
+	it('with Simplify off gives the model the full output, but not the `output` copy nor a deleted session; a kept session is named', async () => {
+		const toolRun = async (options: IDataObject) =>
+			await runWorkflow({
+				credentials: credentialsFor(sandbox),
+				items: [{ prompt: 'What grew in Q3?' }],
+				nodes: [{ name: 'Tool', type: TOOL_NODE_TYPE, parameters: { ...freshAskParameters(toolVariant(node).description), options } }],
+			});
+		const deleted = (await toolRun({ simplify: false })).output('Tool')[0].json;
+		expect(deleted.answer).toContain('Q3 revenue grew 12%');
+		expect(deleted.citations).toEqual(expect.any(Array));
+		expect(deleted.prompt).toBe('What grew in Q3?');
+		expect(deleted.sources).toMatch(/^\*\*Sources\*\*\n- q3-2026-board-report\.pdf, p\. 2/);
+		expect(deleted.session_deleted).toBe(true);
+		for (const field of ['output', 'sources_markdown', 'session_id']) expect(deleted).not.toHaveProperty(field);
+
+		const kept = (await toolRun({ simplify: false, deleteSession: false })).output('Tool')[0].json;
+		expect(kept.session_id).toMatch(/^ses-/);
+		expect(kept).not.toHaveProperty('output');
+	});
+
+	it('gives the model no `sources` when the answer cites no file (Append Sources: Never)', async () => {
+		const result = await runWorkflow({
+			credentials: credentialsFor(sandbox),
+			items: [{ prompt: 'What grew in Q3?' }],
+			nodes: [{ name: 'Tool', type: TOOL_NODE_TYPE, parameters: { ...freshAskParameters(toolVariant(node).description), options: { appendSources: 'never' } } }],
+		});
+		expect(Object.keys(result.output('Tool')[0].json).sort()).toEqual(['answer']);
+	});
+
 	it("streams nothing into the user's chat when the agent's execution streams: the agent decides what the user sees", async () => {
 		const result = await runWorkflow({
 			credentials: credentialsFor(sandbox),
