@@ -57,7 +57,18 @@ class RestClient {
 	}
 
 	async login({ email, password }) {
-		const r = await this.post('/rest/login', { emailOrLdapLoginId: email, password });
+		// n8n rate-limits /rest/login per IP (429 "Too many requests"); the e2e parts log in many times in one
+		// n8n, so a refused login waits for n8n's window and tries again (at most 3 times).
+		let r;
+		for (let attempt = 1; ; attempt++) {
+			try {
+				r = await this.post('/rest/login', { emailOrLdapLoginId: email, password });
+				break;
+			} catch (error) {
+				if (attempt >= 3 || !/-> 429\b/.test(String(error.message))) throw error;
+				await new Promise((resolve) => setTimeout(resolve, 30_000 * attempt));
+			}
+		}
 		if (!this.cookies.has('n8n-auth')) throw new Error('login returned no n8n-auth cookie');
 		return r;
 	}
